@@ -1,0 +1,221 @@
+"""Private helpers shared by the augmentation transforms (AutoAugment family, mixes, crops).
+
+Image operations here reproduce the mmcv 1.x functions MMDetection 2.25's augmentations
+call (``imshear``, ``imrotate``, ``imtranslate``, ``adjust_color``, ...) so that a seeded
+pipeline gives the same pixels; they are written on cv2 and numpy only.
+
+Images are ``(H, W, C)`` or ``(H, W)`` numpy arrays in BGR order; boxes are ``(N, 4)``
+float arrays ``(x1, y1, x2, y2)`` in absolute pixels.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence, Union
+
+import cv2
+import numpy as np
+
+from detkit.utils.suggest import did_you_mean
+
+#: Levels of the AutoAugment transforms run from 0 to this value.
+MAX_LEVEL = 10
+
+#: Which label / mask key goes with which box key (MMDetection 2.x's pairing).
+BBOX2LABEL = {'gt_bboxes': 'gt_labels', 'gt_bboxes_ignore': 'gt_labels_ignore'}
+BBOX2MASK = {'gt_bboxes': 'gt_masks', 'gt_bboxes_ignore': 'gt_masks_ignore'}
+
+_INTERP = {
+    'nearest': cv2.INTER_NEAREST,
+    'bilinear': cv2.INTER_LINEAR,
+    'bicubic': cv2.INTER_CUBIC,
+    'area': cv2.INTER_AREA,
+    'lanczos': cv2.INTER_LANCZOS4,
+}
+
+
+# -- results-dict checks ------------------------------------------------------------------
+def require(results: dict, keys: Union[str, Iterable[str]], owner: str) -> None:
+    """Raise a ``KeyError`` naming ``owner`` and the first of ``keys`` missing in ``results``."""
+    if not isinstance(results, dict):
+        raise TypeError(f'{owner} expects a results dict, but got {type(results).__name__}')
+    for key in [keys] if isinstance(keys, str) else keys:
+        if key not in results:
+            raise KeyError(
+                f'{owner} needs the key {key!r} in results, but it is missing'
+                f'{did_you_mean(key, results)}; present keys: {sorted(results)}')
+
+
+def check_single_img_field(results: dict, owner: str) -> None:
+    """The transforms that build a new canvas handle one image only (as in MMDetection)."""
+    fields = results.get('img_fields', ['img'])
+    if list(fields) != ['img']:
+        raise ValueError(f"{owner} handles only img_fields == ['img'], but got {fields}")
+
+
+def interp_code(name: str, owner: str) -> int:
+    if name not in _INTERP:
+        raise ValueError(f'{owner}: interpolation must be one of {sorted(_INTERP)}, but got '
+                         f'{name!r}{did_you_mean(str(name), _INTERP)}')
+    return _INTERP[name]
+
+
+# -- AutoAugment level mapping --------------------------------------------------------------
+def check_level(level: Any, owner: str) -> None:
+    if not isinstance(level, (int, float)) or isinstance(level, bool):
+        raise TypeError(f'{owner}: level must be an int or float, but got {type(level).__name__}')
+    if not 0 <= level <= MAX_LEVEL:
+        raise ValueError(f'{owner}: level must be in [0, {MAX_LEVEL}], but got {level}')
+
+
+def check_prob(prob: Any, owner: str, name: str = 'prob') -> None:
+    if not isinstance(prob, (int, float)) or not 0 <= prob <= 1:
+        raise ValueError(f'{owner}: {name} must be a number in [0, 1], but got {prob!r}')
+
+
+def level_to_value(level: float, max_value: float) -> float:
+    """Linear map of ``level`` in [0, MAX_LEVEL] onto [0, max_value]."""
+    return (level / MAX_LEVEL) * max_value
+
+
+def enhance_level_to_value(level: float, a: float = 1.8, b: float = 0.1) -> float:
+    """Map a level onto an enhancement factor in [0.1, 1.9] (1.0 = unchanged at level 5)."""
+    return (level / MAX_LEVEL) * a + b
+
+
+def random_negative(value: float, random_negative_prob: float) -> float:
+    """Negate ``value`` with probability ``random_negative_prob`` (one ``np.random.rand`` draw)."""
+    return -value if np.random.rand() < random_negative_prob else value
+
+
+def fill_value3(img_fill_val: Any, owner: str) -> tuple:
+    """``img_fill_val`` as a 3-tuple of floats in [0, 255]."""
+    if isinstance(img_fill_val, (int, float)) and not isinstance(img_fill_val, bool):
+        vals = tuple([float(img_fill_val)] * 3)
+    elif isinstance(img_fill_val, (tuple, list)) and len(img_fill_val) == 3:
+        vals = tuple(float(v) for v in img_fill_val)
+    else:
+        raise ValueError(f'{owner}: img_fill_val must be a number or a tuple of 3 numbers, '
+                         f'but got {img_fill_val!r}')
+    if not all(0 <= v <= 255 for v in vals):
+        raise ValueError(f'{owner}: img_fill_val must lie in [0, 255], but got {vals}')
+    return vals
+
+
+def filter_small_boxes(results: dict, min_size: float = 0) -> None:
+    """Drop boxes with width or height <= ``min_size``, with their labels and masks."""
+    for key in results.get('bbox_fields', []):
+        boxes = results[key]
+        keep = np.nonzero(((boxes[:, 2] - boxes[:, 0]) > min_size)
+                          & ((boxes[:, 3] - boxes[:, 1]) > min_size))[0]
+        results[key] = boxes[keep]
+        label_key = BBOX2LABEL.get(key)
+        if label_key in results:
+            results[label_key] = results[label_key][keep]
+        mask_key = BBOX2MASK.get(key)
+        if mask_key in results:
+            results[mask_key] = results[mask_key][keep]
+
+
+def find_inside_bboxes(bboxes: np.ndarray, img_h: float, img_w: float) -> np.ndarray:
+    """(N,) bool: boxes that overlap the image ``[0, img_w] x [0, img_h]`` at all."""
+    return ((bboxes[:, 0] < img_w) & (bboxes[:, 2] > 0)
+            & (bboxes[:, 1] < img_h) & (bboxes[:, 3] > 0))
+
+
+def bbox_iou(bboxes1: np.ndarray, bboxes2: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """(N, M) IoU of ``bboxes1`` (N, 4) against ``bboxes2`` (M, 4), areas as (x2-x1)*(y2-y1)."""
+    b1 = bboxes1.astype(np.float32)
+    b2 = bboxes2.astype(np.float32)
+    area1 = (b1[:, 2] - b1[:, 0]) * (b1[:, 3] - b1[:, 1])
+    area2 = (b2[:, 2] - b2[:, 0]) * (b2[:, 3] - b2[:, 1])
+    lt = np.maximum(b1[:, None, :2], b2[None, :, :2])
+    rb = np.minimum(b1[:, None, 2:], b2[None, :, 2:])
+    wh = np.clip(rb - lt, 0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    union = np.maximum(area1[:, None] + area2[None, :] - inter, eps)
+    return inter / union
+
+
+# -- image operations (mmcv 1.x semantics) -------------------------------------------------
+def _border(border_value: Any, img: np.ndarray) -> tuple:
+    channels = 1 if img.ndim == 2 else img.shape[-1]
+    if isinstance(border_value, (int, float)):
+        border_value = tuple([border_value] * channels)
+    # cv2 takes at most 4 border values; more channels (stacked masks) use the first three
+    return tuple(border_value)[:3]
+
+
+def warp_affine(img: np.ndarray, matrix: np.ndarray, border_value: Any = 0,
+                interpolation: str = 'bilinear') -> np.ndarray:
+    """``cv2.warpAffine`` of ``img`` with a (2, 3) ``matrix``, output the same size."""
+    h, w = img.shape[:2]
+    return cv2.warpAffine(img, np.asarray(matrix, dtype=np.float64), (w, h),
+                          borderValue=_border(border_value, img),
+                          flags=interp_code(interpolation, 'warp_affine'))
+
+
+def shear_matrix(magnitude: float, direction: str) -> np.ndarray:
+    """(2, 3) matrix: horizontal x' = x + m*y; vertical y' = y + m*x."""
+    if direction == 'horizontal':
+        return np.float32([[1, magnitude, 0], [0, 1, 0]])
+    return np.float32([[1, 0, 0], [magnitude, 1, 0]])
+
+
+def translate_matrix(offset: float, direction: str) -> np.ndarray:
+    if direction == 'horizontal':
+        return np.float32([[1, 0, offset], [0, 1, 0]])
+    return np.float32([[1, 0, 0], [0, 1, offset]])
+
+
+def bgr2gray(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+
+
+def adjust_color(img: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Blend ``img`` with its grey version: ``alpha * img + (1 - alpha) * gray``."""
+    gray = np.tile(bgr2gray(img)[..., None], [1, 1, 3])
+    out = cv2.addWeighted(img, alpha, gray, 1 - alpha, 0)
+    if out.dtype != np.uint8:
+        # cv2 saturates only uint8 results; float images are clipped explicitly
+        out = np.clip(out, 0, 255)
+    return out.astype(img.dtype)
+
+
+def adjust_brightness(img: np.ndarray, factor: float = 1.0) -> np.ndarray:
+    """Blend with a black image: ``factor * img``, clipped to [0, 255]."""
+    out = cv2.addWeighted(img.astype(np.float32), factor,
+                          np.zeros_like(img, dtype=np.float32), 1 - factor, 0)
+    return np.clip(out, 0, 255).astype(img.dtype)
+
+
+def adjust_contrast(img: np.ndarray, factor: float = 1.0) -> np.ndarray:
+    """Blend with a flat image at the rounded mean grey level (PIL's ImageEnhance.Contrast)."""
+    gray = bgr2gray(img)
+    hist = np.histogram(gray, 256, (0, 255))[0]
+    mean = round(np.sum(gray) / np.sum(hist))
+    degenerated = np.full(img.shape, mean, dtype=np.float32)
+    out = cv2.addWeighted(img.astype(np.float32), factor, degenerated, 1 - factor, 0)
+    return np.clip(out, 0, 255).astype(img.dtype)
+
+
+def _equalize_channel(channel: np.ndarray) -> np.ndarray:
+    hist = np.histogram(channel, 256, (0, 255))[0]
+    nonzero = hist[hist > 0]
+    # PIL's ImageOps.equalize: the last occupied bin does not count towards the step
+    step = (np.sum(nonzero) - nonzero[-1]) // 255
+    if not step:
+        return channel
+    lut = (np.cumsum(hist) + (step // 2)) // step
+    lut = np.concatenate([[0], lut[:-1]], 0)
+    lut[lut > 255] = 255
+    return lut[channel.astype(np.int64)]
+
+
+def imequalize(img: np.ndarray) -> np.ndarray:
+    """Histogram-equalise each of the 3 channels of ``img`` separately."""
+    out = np.stack([_equalize_channel(img[:, :, c]) for c in range(3)], axis=-1)
+    return out.astype(img.dtype)
+
+
+def imresize(img: np.ndarray, size_wh: Sequence[int]) -> np.ndarray:
+    """Bilinear resize to ``(w, h)``."""
+    return cv2.resize(img, (int(size_wh[0]), int(size_wh[1])), interpolation=cv2.INTER_LINEAR)
