@@ -20,7 +20,7 @@ from typing import Any, List, Optional, Tuple
 
 from ._base_vars import BASE_KEY, mark_base_refs, resolve_base_refs, substitute_predefined
 from ._io import load_yaml
-from ._merge import merge_into, to_tree
+from ._merge import merge_into, strip_delete, to_tree
 from .config_dict import ConfigDict
 
 SUPPORTED_EXTENSIONS = ('.py', '.json', '.yaml', '.yml')
@@ -95,6 +95,8 @@ def load_text(text: str, ext: str, filename: Optional[str] = None,
     tree = to_tree(raw, filename)
     if base is not None:
         tree = merge_into(tree, base)
+    # `_delete_` only means something against a base: never keep it.
+    tree = strip_delete(tree)
     return tree, base_texts + [f'{display}\n{raw_text}']
 
 
