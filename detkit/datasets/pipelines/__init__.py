@@ -5,3 +5,11 @@ from .cut_out import CutOut  # noqa: F401
 from .expand import Expand  # noqa: F401
 from .min_iou_random_crop import MinIoURandomCrop  # noqa: F401
 from .random_center_crop_pad import RandomCenterCropPad  # noqa: F401
+from .shear import Shear  # noqa: F401
+from .rotate import Rotate  # noqa: F401
+from .translate import Translate  # noqa: F401
+from .color_transform import ColorTransform  # noqa: F401
+from .brightness_transform import BrightnessTransform  # noqa: F401
+from .contrast_transform import ContrastTransform  # noqa: F401
+from .equalize_transform import EqualizeTransform  # noqa: F401
+from .auto_augment import AutoAugment  # noqa: F401

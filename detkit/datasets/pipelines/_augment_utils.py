@@ -1,15 +1,16 @@
 """Private helpers shared by the augmentation transforms (AutoAugment family, mixes, crops).
 
-Image operations here reproduce the mmcv 1.x functions MMDetection 2.25's augmentations
-call (``imshear``, ``imrotate``, ``imtranslate``, ``adjust_color``, ...) so that a seeded
-pipeline gives the same pixels; they are written on cv2 and numpy only.
+The colour operations here reproduce the mmcv 1.x functions MMDetection 2.25's
+AutoAugment transforms call (``adjust_color``, ``adjust_brightness``, ``adjust_contrast``,
+``imequalize``) so that a seeded pipeline gives the same pixels; geometric image operations
+(``imshear``, ``imrotate``, ``imtranslate``, ``imresize``) live in ``_image.py``.
 
 Images are ``(H, W, C)`` or ``(H, W)`` numpy arrays in BGR order; boxes are ``(N, 4)``
 float arrays ``(x1, y1, x2, y2)`` in absolute pixels.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Iterable, Union
 
 import cv2
 import numpy as np
@@ -22,14 +23,6 @@ MAX_LEVEL = 10
 #: Which label / mask key goes with which box key (MMDetection 2.x's pairing).
 BBOX2LABEL = {'gt_bboxes': 'gt_labels', 'gt_bboxes_ignore': 'gt_labels_ignore'}
 BBOX2MASK = {'gt_bboxes': 'gt_masks', 'gt_bboxes_ignore': 'gt_masks_ignore'}
-
-_INTERP = {
-    'nearest': cv2.INTER_NEAREST,
-    'bilinear': cv2.INTER_LINEAR,
-    'bicubic': cv2.INTER_CUBIC,
-    'area': cv2.INTER_AREA,
-    'lanczos': cv2.INTER_LANCZOS4,
-}
 
 
 # -- results-dict checks ------------------------------------------------------------------
@@ -49,13 +42,6 @@ def check_single_img_field(results: dict, owner: str) -> None:
     fields = results.get('img_fields', ['img'])
     if list(fields) != ['img']:
         raise ValueError(f"{owner} handles only img_fields == ['img'], but got {fields}")
-
-
-def interp_code(name: str, owner: str) -> int:
-    if name not in _INTERP:
-        raise ValueError(f'{owner}: interpolation must be one of {sorted(_INTERP)}, but got '
-                         f'{name!r}{did_you_mean(str(name), _INTERP)}')
-    return _INTERP[name]
 
 
 # -- AutoAugment level mapping --------------------------------------------------------------
@@ -136,36 +122,6 @@ def bbox_iou(bboxes1: np.ndarray, bboxes2: np.ndarray, eps: float = 1e-6) -> np.
 
 
 # -- image operations (mmcv 1.x semantics) -------------------------------------------------
-def _border(border_value: Any, img: np.ndarray) -> tuple:
-    channels = 1 if img.ndim == 2 else img.shape[-1]
-    if isinstance(border_value, (int, float)):
-        border_value = tuple([border_value] * channels)
-    # cv2 takes at most 4 border values; more channels (stacked masks) use the first three
-    return tuple(border_value)[:3]
-
-
-def warp_affine(img: np.ndarray, matrix: np.ndarray, border_value: Any = 0,
-                interpolation: str = 'bilinear') -> np.ndarray:
-    """``cv2.warpAffine`` of ``img`` with a (2, 3) ``matrix``, output the same size."""
-    h, w = img.shape[:2]
-    return cv2.warpAffine(img, np.asarray(matrix, dtype=np.float64), (w, h),
-                          borderValue=_border(border_value, img),
-                          flags=interp_code(interpolation, 'warp_affine'))
-
-
-def shear_matrix(magnitude: float, direction: str) -> np.ndarray:
-    """(2, 3) matrix: horizontal x' = x + m*y; vertical y' = y + m*x."""
-    if direction == 'horizontal':
-        return np.float32([[1, magnitude, 0], [0, 1, 0]])
-    return np.float32([[1, 0, 0], [magnitude, 1, 0]])
-
-
-def translate_matrix(offset: float, direction: str) -> np.ndarray:
-    if direction == 'horizontal':
-        return np.float32([[1, 0, offset], [0, 1, 0]])
-    return np.float32([[1, 0, 0], [0, 1, offset]])
-
-
 def bgr2gray(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
 
@@ -214,8 +170,3 @@ def imequalize(img: np.ndarray) -> np.ndarray:
     """Histogram-equalise each of the 3 channels of ``img`` separately."""
     out = np.stack([_equalize_channel(img[:, :, c]) for c in range(3)], axis=-1)
     return out.astype(img.dtype)
-
-
-def imresize(img: np.ndarray, size_wh: Sequence[int]) -> np.ndarray:
-    """Bilinear resize to ``(w, h)``."""
-    return cv2.resize(img, (int(size_wh[0]), int(size_wh[1])), interpolation=cv2.INTER_LINEAR)
