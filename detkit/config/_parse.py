@@ -133,8 +133,11 @@ def _parse_data(text: str, ext: str, display: str) -> dict:
         data = json.loads(text) if ext == '.json' else load_yaml(text)
     except json.JSONDecodeError as e:
         raise ValueError(f'invalid JSON in config {display}, line {e.lineno}: {e.msg}') from e
-    except Exception as e:  # yaml.YAMLError carries the line in its text
-        raise ValueError(f'invalid YAML in config {display}: {e}') from e
+    except Exception as e:  # yaml.YAMLError; marked ones know the line
+        mark = getattr(e, 'problem_mark', None)
+        where = f', line {mark.line + 1}' if mark is not None else ''
+        why = getattr(e, 'problem', None) or str(e)
+        raise ValueError(f'invalid YAML in config {display}{where}: {why}') from e
     if data is None:
         return {}
     if not isinstance(data, dict):
