@@ -106,6 +106,8 @@ class _ValueParser:
             ch = self.peek()
             if ch == ',':
                 self.pos += 1
+            elif ch in (']', ')') and ch != closing:
+                raise self.fail(f'{ch!r} does not match {opening!r} opened at position {start}')
             elif ch != closing and ch != '':
                 raise self.fail(f"expected ',' or {closing!r}, got {ch!r}")
         return tuple(values) if opening == '(' else values
