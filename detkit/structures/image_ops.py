@@ -3,7 +3,10 @@
 Sizes follow mmcv's conventions, which MMDetection configs rely on:
 ``size``/``scale`` tuples passed to :func:`imresize`/:func:`rescale_size` are
 (w, h); ``shape`` tuples (:func:`impad`) are (h, w); paddings are
-(left, top, right, bottom). Other pipeline files and transforms import these.
+(left, top, right, bottom).
+
+They live here, below ``detkit.datasets``, because the mask structures need
+them too; pipeline code imports them as ``detkit.datasets.pipelines._image``.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from ...utils.suggest import did_you_mean
+from ..utils.suggest import did_you_mean
 
 CV2_INTERP_CODES = {
     'nearest': cv2.INTER_NEAREST,
