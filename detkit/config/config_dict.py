@@ -86,6 +86,11 @@ class ConfigDict(Dict):
             return _same_sequence_type(value, wrapped)
         return value
 
+    def to_dict(self) -> dict:
+        """Plain-dict copy, converting ConfigDicts at any depth (also inside
+        lists inside tuples, which addict's version misses)."""
+        return _plain(self)
+
     # -- copies keep the source --------------------------------------------
     def copy(self) -> ConfigDict:
         """Shallow copy (children are shared), keeping the source."""
@@ -107,6 +112,14 @@ class ConfigDict(Dict):
 
     def __reduce__(self) -> tuple:
         return (_rebuild_config_dict, (type(self), dict(self), get_source(self)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return _same_sequence_type(value, [_plain(v) for v in value])
+    return value
 
 
 def _same_sequence_type(original: Any, items: list) -> Any:
