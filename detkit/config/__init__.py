@@ -4,6 +4,7 @@
 ``_delete_``, predefined variables and base-variable references; every
 ConfigDict node remembers its file and key path (``describe_source``).
 """
+
 from ._source import describe_source
 from .config import Config
 from .config_dict import ConfigDict

@@ -7,6 +7,7 @@
   loaded (MMCV does the same). A reference written inside quotes
   (``'{{_base_.x}}'``) is replaced together with its quotes.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,8 +21,9 @@ from ..utils.suggest import did_you_mean
 BASE_KEY = '_base_'
 
 _PREDEFINED = re.compile(
-    r'\{\{\s*(fileDirname|fileBasename|fileBasenameNoExtension|fileExtname)\s*\}\}')
-_BASE_REF = re.compile(r'''(['"]?)\{\{\s*_base_\.([\w.]+)\s*\}\}\1''')
+    r'\{\{\s*(fileDirname|fileBasename|fileBasenameNoExtension|fileExtname)\s*\}\}'
+)
+_BASE_REF = re.compile(r"""(['"]?)\{\{\s*_base_\.([\w.]+)\s*\}\}\1""")
 
 
 def substitute_predefined(text: str, filename: str) -> str:
@@ -68,11 +70,15 @@ def lookup_base(base: Any, dotted: str, filename: str) -> Any:
             node = node[int(part)]
         else:
             where = '.'.join(['_base_'] + done)
-            hint = did_you_mean(part, [k for k in node if isinstance(k, str)]) \
-                if isinstance(node, dict) else ''
+            hint = (
+                did_you_mean(part, [k for k in node if isinstance(k, str)])
+                if isinstance(node, dict)
+                else ''
+            )
             raise KeyError(
                 f"'_base_.{dotted}' referenced in {filename} does not exist: "
-                f"'{where}' has no key or index '{part}'{hint}")
+                f"'{where}' has no key or index '{part}'{hint}"
+            )
         done.append(part)
     return copy.deepcopy(node)
 

@@ -7,6 +7,7 @@ the one-element comma) and sets as literals. A value that fits in the line
 width stays on one line; otherwise its items go one per line, indented by
 four spaces, with a trailing comma.
 """
+
 from __future__ import annotations
 
 import keyword
@@ -39,7 +40,8 @@ def _format(value: Any, level: int, used: int) -> str:
     if used + len(flat) <= LINE_WIDTH or not _is_container(value) or not value:
         return flat
     inner = INDENT * (level + 1)
-    open_, close, items = _parts(value, level + 1, len(inner))
+    # +1: every item line ends with a comma.
+    open_, close, items = _parts(value, level + 1, len(inner) + 1)
     body = ''.join(f'{inner}{item},\n' for item in items)
     return f'{open_}\n{body}{INDENT * level}{close}'
 
@@ -63,8 +65,11 @@ def _parts(value: Any, level: int, used: int) -> tuple:
     if isinstance(value, tuple):
         return '(', ')', items
     if isinstance(value, (set, frozenset)):
-        return ('{' if isinstance(value, set) else 'frozenset({'), \
-            ('}' if isinstance(value, set) else '})'), items
+        return (
+            ('{' if isinstance(value, set) else 'frozenset({'),
+            ('}' if isinstance(value, set) else '})'),
+            items,
+        )
     return '[', ']', items
 
 

@@ -3,6 +3,7 @@
 YAML keeps tuples with the ``!!python/tuple`` tag (what MMCV's dumps contain)
 while loading nothing else beyond safe YAML.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,9 @@ def load_yaml(text: str) -> Any:
 
 def dump_yaml(data: Any) -> str:
     """YAML text for ``data`` (plain dicts/lists/tuples/scalars)."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
-                     allow_unicode=True)
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, default_flow_style=None, allow_unicode=True
+    )
 
 
 def dump_json(data: Any) -> str:

@@ -5,9 +5,10 @@ Rules: a child dict merges into a base dict key by key; any other child value
 replaces the base dict instead of merging into it. With ``allow_list_keys``
 (used by ``--cfg-options``), digit keys index into base lists and tuples.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ._source import ConfigSource, format_path, get_source, set_source
 from .config_dict import ConfigDict
@@ -16,8 +17,7 @@ DELETE_KEY = '_delete_'
 _MISSING = object()
 
 
-def merge_into(child: dict, base: Any, allow_list_keys: bool = False,
-               path: tuple = ()) -> Any:
+def merge_into(child: dict, base: Any, allow_list_keys: bool = False, path: tuple = ()) -> Any:
     """Return ``base`` updated by ``child``; neither input is modified.
 
     Args:
@@ -55,13 +55,15 @@ def _merge_into_sequence(child: dict, base: Any, allow_list_keys: bool, path: tu
             raise KeyError(
                 f"cannot set key '{key}' under '{where}': '{where}' is a "
                 f'{type(base).__name__} of {len(items)} items, so the next key must be '
-                f'an index (0..{len(items) - 1})')
+                f'an index (0..{len(items) - 1})'
+            )
         index = int(key)
         if index >= len(items):
             raise KeyError(
                 f"index {index} is out of range for '{where}' "
                 f'(a {type(base).__name__} of {len(items)} items) when setting '
-                f"'{format_path(path + (index,))}'")
+                f"'{format_path(path + (index,))}'"
+            )
         items[index] = _merge_value(value, items[index], allow_list_keys, path + (index,))
     if isinstance(base, tuple) and hasattr(base, '_fields'):
         return type(base)(*items)
@@ -80,7 +82,8 @@ def _merge_value(value: Any, old: Any, allow_list_keys: bool, path: tuple) -> An
     raise TypeError(
         f"'{where}' cannot be merged: it is a dict in the child config ({dict(value)!r}) "
         f'but a {type(old).__name__} ({old!r}) in the base config. Set '
-        f'`{DELETE_KEY}=True` in the child dict to replace the base value.')
+        f'`{DELETE_KEY}=True` in the child dict to replace the base value.'
+    )
 
 
 def strip_delete(value: Any) -> Any:
@@ -97,7 +100,7 @@ def strip_delete(value: Any) -> Any:
     return value
 
 
-def to_tree(obj: Any, filename: Optional[str]) -> Any:
+def to_tree(obj: Any, filename: str | None) -> Any:
     """Copy ``obj`` with every dict as a ConfigDict tagged with ``filename``.
 
     Dicts that already carry a source (values taken from a base config) keep
@@ -115,7 +118,7 @@ def to_tree(obj: Any, filename: Optional[str]) -> Any:
     return obj
 
 
-def finalize_tree(obj: Any, root: Optional[str], path: tuple = ()) -> Any:
+def finalize_tree(obj: Any, root: str | None, path: tuple = ()) -> Any:
     """Fresh copy of ``obj`` whose every ConfigDict knows its file, key path
     and the root config file (nodes shared between two places are split)."""
     if isinstance(obj, dict):

@@ -7,6 +7,7 @@ placeholder and resolved once the bases are loaded, as MMCV does) and, in
 ``.py`` files, plain ``_base_.a.b`` / ``_base_['a']`` expressions, which
 evaluate against the merged bases.
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,7 +17,7 @@ import os
 import os.path as osp
 import warnings
 from types import BuiltinFunctionType, FunctionType, ModuleType
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Tuple
 
 from ._base_vars import BASE_KEY, mark_base_refs, resolve_base_refs, substitute_predefined
 from ._io import load_yaml
@@ -28,8 +29,9 @@ DEPRECATION_KEY = '_deprecation_'
 _BASE_NAME = '__detkit_base__'  # what `_base_.x` reads from while executing a .py
 
 
-def load_file(filename: str, use_predefined_variables: bool = True,
-              _stack: Tuple[str, ...] = ()) -> Tuple[ConfigDict, List[str]]:
+def load_file(
+    filename: str, use_predefined_variables: bool = True, _stack: Tuple[str, ...] = ()
+) -> Tuple[ConfigDict, List[str]]:
     """Load a config file with its bases merged in.
 
     Returns:
@@ -48,9 +50,13 @@ def load_file(filename: str, use_predefined_variables: bool = True,
     return load_text(text, ext, filename, use_predefined_variables, _stack)
 
 
-def load_text(text: str, ext: str, filename: Optional[str] = None,
-              use_predefined_variables: bool = True,
-              _stack: Tuple[str, ...] = ()) -> Tuple[ConfigDict, List[str]]:
+def load_text(
+    text: str,
+    ext: str,
+    filename: str | None = None,
+    use_predefined_variables: bool = True,
+    _stack: Tuple[str, ...] = (),
+) -> Tuple[ConfigDict, List[str]]:
     """Like :func:`load_file`, for ``text`` in format ``ext`` ('.py', ...).
 
     ``filename`` (absolute) is used for messages, predefined variables and to
@@ -60,7 +66,7 @@ def load_text(text: str, ext: str, filename: Optional[str] = None,
     if filename is not None:
         real = osp.realpath(filename)
         if real in _stack:
-            cycle = ' -> '.join(list(_stack[_stack.index(real):]) + [real])
+            cycle = ' -> '.join(list(_stack[_stack.index(real) :]) + [real])
             raise RecursionError(f'circular _base_ inheritance: {cycle}')
         _stack = _stack + (real,)
     raw_text = text
@@ -69,13 +75,12 @@ def load_text(text: str, ext: str, filename: Optional[str] = None,
     text, refs = mark_base_refs(text)
     cfg_dir = osp.dirname(filename) if filename else os.getcwd()
 
-    base: Optional[ConfigDict] = None
+    base: ConfigDict | None = None
     base_texts: List[str] = []
 
     def load_bases(names: Any) -> None:
         nonlocal base, base_texts
-        base, base_texts = _load_bases(names, cfg_dir, display, use_predefined_variables,
-                                       _stack)
+        base, base_texts = _load_bases(names, cfg_dir, display, use_predefined_variables, _stack)
 
     if ext == '.py':
         raw = _exec_py(text, display, load_bases, lambda: base)
@@ -100,13 +105,13 @@ def load_text(text: str, ext: str, filename: Optional[str] = None,
     return tree, base_texts + [f'{display}\n{raw_text}']
 
 
-def _load_bases(names: Any, cfg_dir: str, referer: str, use_predefined_variables: bool,
-                stack: Tuple[str, ...]) -> Tuple[ConfigDict, List[str]]:
+def _load_bases(
+    names: Any, cfg_dir: str, referer: str, use_predefined_variables: bool, stack: Tuple[str, ...]
+) -> Tuple[ConfigDict, List[str]]:
     if isinstance(names, str):
         names = [names]
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-        raise TypeError(f'{BASE_KEY} in {referer} must be a path or a list of paths, '
-                        f'got {names!r}')
+        raise TypeError(f'{BASE_KEY} in {referer} must be a path or a list of paths, got {names!r}')
     merged = ConfigDict()
     owner: dict = {}
     texts: List[str] = []
@@ -115,7 +120,8 @@ def _load_bases(names: Any, cfg_dir: str, referer: str, use_predefined_variables
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f"base config '{name}' not found: {path} does not exist "
-                f'(referenced by {BASE_KEY} in {referer})')
+                f'(referenced by {BASE_KEY} in {referer})'
+            )
         cfg, sub_texts = load_file(path, use_predefined_variables, stack)
         duplicates = sorted(set(cfg) & set(merged), key=str)
         if duplicates:
@@ -141,8 +147,9 @@ def _parse_data(text: str, ext: str, display: str) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise TypeError(f'config {display} must hold a mapping at top level, '
-                        f'got {type(data).__name__}')
+        raise TypeError(
+            f'config {display} must hold a mapping at top level, got {type(data).__name__}'
+        )
     return data
 
 
@@ -154,8 +161,7 @@ class _BaseRefRewriter(ast.NodeTransformer):
     def _rewrite(self, node: ast.AST) -> ast.AST:
         self.generic_visit(node)
         value = node.value  # type: ignore[attr-defined]
-        if isinstance(value, ast.Name) and value.id == BASE_KEY \
-                and isinstance(value.ctx, ast.Load):
+        if isinstance(value, ast.Name) and value.id == BASE_KEY and isinstance(value.ctx, ast.Load):
             node.value = ast.copy_location(ast.Name(_BASE_NAME, ast.Load()), value)  # type: ignore
             self.found = True
         return node
@@ -168,7 +174,8 @@ def _literal_base(tree: ast.Module) -> Any:
     """The literal value of a top-level ``_base_ = ...``, or None."""
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == BASE_KEY for t in stmt.targets):
+            isinstance(t, ast.Name) and t.id == BASE_KEY for t in stmt.targets
+        ):
             try:
                 return ast.literal_eval(stmt.value)
             except ValueError:
@@ -188,8 +195,10 @@ def _exec_py(text: str, display: str, load_bases: Any, get_base: Any) -> dict:
     if rewriter.found:
         names = _literal_base(tree)
         if names is None:
-            raise ValueError(f'{display} uses `{BASE_KEY}.xxx`, so `{BASE_KEY}` must be '
-                             f'assigned a literal path or list of paths')
+            raise ValueError(
+                f'{display} uses `{BASE_KEY}.xxx`, so `{BASE_KEY}` must be '
+                f'assigned a literal path or list of paths'
+            )
         load_bases(names)
         namespace[_BASE_NAME] = copy.deepcopy(get_base())
     try:
@@ -199,7 +208,8 @@ def _exec_py(text: str, display: str, load_bases: Any, get_base: Any) -> dict:
             e.add_note(f'(while executing config {display})')
         raise
     return {
-        k: v for k, v in namespace.items()
+        k: v
+        for k, v in namespace.items()
         if not k.startswith('__')
         and not isinstance(v, (ModuleType, FunctionType, BuiltinFunctionType, type))
     }
@@ -211,8 +221,7 @@ def _warn_deprecated(raw: dict, display: str) -> None:
         return
     msg = f'The config file {display} will be deprecated in the future.'
     if isinstance(info, dict) and 'expected' in info:
-        msg += f" Please use {info['expected']} instead."
+        msg += f' Please use {info["expected"]} instead.'
     if isinstance(info, dict) and 'reference' in info:
-        msg += f" More information can be found at {info['reference']}"
+        msg += f' More information can be found at {info["reference"]}'
     warnings.warn(msg, DeprecationWarning, stacklevel=3)
-

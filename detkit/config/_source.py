@@ -4,10 +4,11 @@ The information lives in an attribute of the :class:`ConfigDict` instance (its
 ``__dict__``), never in its keys, so it does not show in the dict, in dumps, or
 in ``**cfg``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Tuple, Union
 
 # Attribute name under which a ConfigDict keeps its ConfigSource.
 SOURCE_ATTR = '_detkit_source'
@@ -28,15 +29,15 @@ class ConfigSource:
             chain), or None when unknown.
     """
 
-    filename: Optional[str]
+    filename: str | None
     path: Tuple[PathKey, ...] = ()
-    root: Optional[str] = None
+    root: str | None = None
 
     def with_path(self, path: Tuple[PathKey, ...]) -> ConfigSource:
         return ConfigSource(self.filename, tuple(path), self.root)
 
 
-def get_source(obj: Any) -> Optional[ConfigSource]:
+def get_source(obj: Any) -> ConfigSource | None:
     """The :class:`ConfigSource` attached to ``obj``, or None."""
     try:
         return vars(obj).get(SOURCE_ATTR)
@@ -44,7 +45,7 @@ def get_source(obj: Any) -> Optional[ConfigSource]:
         return None
 
 
-def set_source(obj: Any, source: Optional[ConfigSource]) -> None:
+def set_source(obj: Any, source: ConfigSource | None) -> None:
     """Attach ``source`` to ``obj`` without touching its keys."""
     object.__setattr__(obj, SOURCE_ATTR, source)
 

@@ -1,4 +1,5 @@
 """Config: a loaded config file (MMCV 1.x ``mmcv.Config`` semantics)."""
+
 from __future__ import annotations
 
 import copy
@@ -6,12 +7,12 @@ import importlib
 import os
 import os.path as osp
 import warnings
-from typing import Any, Iterator, List, Optional, Union
+from typing import Any, Iterator, List, Union
 
+from ._format import format_config
 from ._io import dump_json, dump_yaml, write_atomic
 from ._merge import finalize_tree, merge_into
 from ._parse import SUPPORTED_EXTENSIONS, load_file, load_text
-from ._format import format_config
 from ._source import format_path, get_source
 from .config_dict import ConfigDict
 
@@ -33,8 +34,12 @@ class Config:
         filename: the file the config came from.
     """
 
-    def __init__(self, cfg_dict: Optional[dict] = None, cfg_text: Optional[str] = None,
-                 filename: Optional[PathLike] = None) -> None:
+    def __init__(
+        self,
+        cfg_dict: dict | None = None,
+        cfg_text: str | None = None,
+        filename: PathLike | None = None,
+    ) -> None:
         if cfg_dict is None:
             cfg_dict = {}
         elif not isinstance(cfg_dict, dict):
@@ -45,8 +50,11 @@ class Config:
         if filename is not None:
             filename = os.fspath(filename)
         src = get_source(cfg_dict)
-        root = src.root if src is not None and src.root else (
-            osp.abspath(filename) if filename else None)
+        root = (
+            src.root
+            if src is not None and src.root
+            else (osp.abspath(filename) if filename else None)
+        )
         object.__setattr__(self, '_cfg_dict', finalize_tree(cfg_dict, root))
         object.__setattr__(self, '_filename', filename)
         if cfg_text is None:
@@ -58,8 +66,11 @@ class Config:
 
     # -- construction -----------------------------------------------------
     @staticmethod
-    def fromfile(filename: PathLike, use_predefined_variables: bool = True,
-                 import_custom_modules: bool = True) -> Config:
+    def fromfile(
+        filename: PathLike,
+        use_predefined_variables: bool = True,
+        import_custom_modules: bool = True,
+    ) -> Config:
         """Load a ``.py``/``.json``/``.yaml``/``.yml`` config with its bases.
 
         Also moves deprecated top-level ``train_cfg``/``test_cfg`` into
@@ -76,17 +87,18 @@ class Config:
         or '.yml'. Relative ``_base_`` paths resolve against the current
         directory; predefined ``{{ fileXxx }}`` variables are not available."""
         if file_format not in SUPPORTED_EXTENSIONS:
-            raise OSError('Only py/yml/yaml/json type are supported now! '
-                          f'Got file_format={file_format!r}')
+            raise OSError(
+                f'Only py/yml/yaml/json type are supported now! Got file_format={file_format!r}'
+            )
         if file_format != '.py' and 'dict(' in cfg_str:
-            warnings.warn('Please check "file_format", the file format may be .py',
-                          stacklevel=2)
+            warnings.warn('Please check "file_format", the file format may be .py', stacklevel=2)
         tree, _ = load_text(cfg_str, file_format, None, use_predefined_variables=False)
         return Config._finish(tree, cfg_str, None, True)
 
     @staticmethod
-    def _finish(tree: ConfigDict, text: str, filename: Optional[str],
-                import_custom_modules: bool) -> Config:
+    def _finish(
+        tree: ConfigDict, text: str, filename: str | None, import_custom_modules: bool
+    ) -> Config:
         _move_deprecated_train_test_cfg(tree, filename or '<string>')
         if import_custom_modules and tree.get('custom_imports', None):
             custom = tree['custom_imports']
@@ -97,7 +109,7 @@ class Config:
 
     # -- properties ---------------------------------------------------------
     @property
-    def filename(self) -> Optional[str]:
+    def filename(self) -> str | None:
         """The file the config was loaded from (as given), or None."""
         return self._filename
 
@@ -132,15 +144,15 @@ class Config:
             for depth, key in enumerate(keys[:-1]):
                 node = node.setdefault(key, {})
                 if not isinstance(node, dict):
-                    raise KeyError(f"options '{'.'.join(keys[:depth + 1])}' and "
-                                   f"'{full_key}' conflict")
+                    raise KeyError(
+                        f"options '{'.'.join(keys[: depth + 1])}' and '{full_key}' conflict"
+                    )
             if isinstance(node.get(keys[-1]), dict) and not isinstance(value, dict):
                 raise KeyError(f"option '{full_key}' conflicts with options below it")
             node[keys[-1]] = value
         merged = merge_into(nested, self._cfg_dict, allow_list_keys)
         root = get_source(self._cfg_dict)
-        object.__setattr__(self, '_cfg_dict',
-                           finalize_tree(merged, root.root if root else None))
+        object.__setattr__(self, '_cfg_dict', finalize_tree(merged, root.root if root else None))
 
     def _check_option_path(self, full_key: str, allow_list_keys: bool) -> None:
         node: Any = self._cfg_dict
@@ -154,21 +166,27 @@ class Config:
             elif isinstance(node, (list, tuple)):
                 kind = f'a {type(node).__name__} of {len(node)} items'
                 if not allow_list_keys:
-                    raise TypeError(f"cannot set '{full_key}': '{where}' is {kind} "
-                                    'and allow_list_keys=False')
+                    raise TypeError(
+                        f"cannot set '{full_key}': '{where}' is {kind} and allow_list_keys=False"
+                    )
                 if not key.isdigit():
-                    raise KeyError(f"cannot set '{full_key}': '{where}' is {kind}, "
-                                   f"so '{key}' must be an index")
+                    raise KeyError(
+                        f"cannot set '{full_key}': '{where}' is {kind}, so '{key}' must be an index"
+                    )
                 if int(key) >= len(node):
-                    raise KeyError(f"cannot set '{full_key}': index {key} is out of range "
-                                   f"for '{where}' ({kind})")
+                    raise KeyError(
+                        f"cannot set '{full_key}': index {key} is out of range "
+                        f"for '{where}' ({kind})"
+                    )
                 node = node[int(key)]
             else:
-                raise TypeError(f"cannot set '{full_key}': '{where}' is a "
-                                f'{type(node).__name__} ({node!r}), not a dict')
+                raise TypeError(
+                    f"cannot set '{full_key}': '{where}' is a "
+                    f'{type(node).__name__} ({node!r}), not a dict'
+                )
 
     # -- output -------------------------------------------------------------
-    def dump(self, file: Optional[PathLike] = None) -> Optional[str]:
+    def dump(self, file: PathLike | None = None) -> str | None:
         """Write the config to ``file`` (format from its extension), or return
         it as text (in the format of :attr:`filename`, Python by default)."""
         if file is None:
@@ -251,15 +269,18 @@ def _move_deprecated_train_test_cfg(tree: ConfigDict, display: str) -> None:
     warnings.warn(
         'train_cfg and test_cfg are deprecated in config file, please specify them in '
         f'model; moved top-level {" and ".join(moved)} into model ({display})',
-        UserWarning, stacklevel=4)
+        UserWarning,
+        stacklevel=4,
+    )
     for key in moved:
         if key in model:
             raise KeyError(f'{key} specified in both outer field and model field of {display}')
         dict.__setitem__(model, key, tree.pop(key))
 
 
-def import_modules_from_strings(imports: Union[str, List[str], None],
-                                allow_failed_imports: bool = False) -> List[Any]:
+def import_modules_from_strings(
+    imports: Union[str, List[str], None], allow_failed_imports: bool = False
+) -> List[Any]:
     """Import the modules named in ``custom_imports`` (for their side effect
     of registering components). Returns the imported modules (None for a
     failed import when ``allow_failed_imports``)."""
@@ -268,13 +289,16 @@ def import_modules_from_strings(imports: Union[str, List[str], None],
     if isinstance(imports, str):
         imports = [imports]
     if not isinstance(imports, (list, tuple)):
-        raise TypeError(f'custom_imports.imports must be a list of module names, '
-                        f'got {type(imports).__name__}')
+        raise TypeError(
+            f'custom_imports.imports must be a list of module names, got {type(imports).__name__}'
+        )
     modules: List[Any] = []
     for name in imports:
         if not isinstance(name, str):
-            raise TypeError(f'{name!r} in custom_imports is of type {type(name).__name__} '
-                            'and cannot be imported')
+            raise TypeError(
+                f'{name!r} in custom_imports is of type {type(name).__name__} '
+                'and cannot be imported'
+            )
         try:
             modules.append(importlib.import_module(name))
         except ImportError as e:

@@ -1,4 +1,5 @@
 """ConfigDict: a dict with attribute access that remembers where it came from."""
+
 from __future__ import annotations
 
 import copy

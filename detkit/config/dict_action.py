@@ -13,10 +13,11 @@ Value grammar (MMCV's, plus quoted strings)::
 
 Whitespace around items and separators is ignored.
 """
+
 from __future__ import annotations
 
 import argparse
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Sequence, Tuple, Union
 
 _CLOSING = {'[': ']', '(': ')'}
 
@@ -116,7 +117,7 @@ class _ValueParser:
         end = self.text.find(quote, self.pos + 1)
         if end < 0:
             raise self.fail(f'unclosed quote {quote}')
-        value = self.text[self.pos + 1:end]
+        value = self.text[self.pos + 1 : end]
         self.pos = end + 1
         return value
 
@@ -126,7 +127,7 @@ class _ValueParser:
             self.pos += 1
         if self.pos < len(self.text) and self.text[self.pos] in '[("\'':
             raise self.fail(f'unexpected {self.text[self.pos]!r} inside a word')
-        return _scalar(self.text[start:self.pos].strip())
+        return _scalar(self.text[start : self.pos].strip())
 
 
 def _scalar(word: str) -> Any:
@@ -167,9 +168,13 @@ class DictAction(argparse.Action):
     ``error: argument --cfg-options: ...``, exit status 2).
     """
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Union[str, Sequence[Any], None],
-                 option_string: Optional[str] = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Union[str, Sequence[Any], None],
+        option_string: str | None = None,
+    ) -> None:
         previous = getattr(namespace, self.dest, None)
         options = dict(previous) if isinstance(previous, dict) else {}
         if isinstance(values, str):

@@ -1,4 +1,5 @@
 """pretty_text and dump round trips (.py, .json, .yaml)."""
+
 import ast
 import warnings
 
@@ -24,9 +25,19 @@ def mask_rcnn(cfg_path):
 
 
 ODD = dict(
-    a=(1,), b=(), c=[], d={}, e={'not-an-identifier': 1, 2: 'int key', 'ok': None},
-    f=float('inf'), g=-float('inf'), h='quote \' and " and \\ and \n', i=1e-5, j=True,
-    k={'class': 1}, l=[dict(x=(1, [2, dict(y=3)]))], m=123456789012345678901234567890,
+    a=(1,),
+    b=(),
+    c=[],
+    d={},
+    e={'not-an-identifier': 1, 2: 'int key', 'ok': None},
+    f=float('inf'),
+    g=-float('inf'),
+    h='quote \' and " and \\ and \n',
+    i=1e-5,
+    j=True,
+    k={'class': 1},
+    l=[dict(x=(1, [2, dict(y=3)]))],
+    m=123456789012345678901234567890,
 )
 
 
@@ -44,7 +55,7 @@ def test_pretty_text_odd_values_round_trip():
     cfg = Config(ODD)
     text = cfg.pretty_text
     assert "e = {'not-an-identifier': 1, 2: 'int key', 'ok': None}" in text
-    assert "a = (1,)" in text and "f = float('inf')" in text and 'k = {' in text
+    assert 'a = (1,)' in text and "f = float('inf')" in text and 'k = {' in text
     again = Config.fromstring(text, '.py')
     assert again.to_dict() == ODD
 

@@ -1,4 +1,5 @@
 """Config.fromfile / fromstring: formats, _base_, variables, custom_imports, bad input."""
+
 import os.path as osp
 import sys
 import textwrap
@@ -31,20 +32,26 @@ def test_chain_of_bases_mixed_formats(cfg_path):
     assert cfg.workflow == [['train', 1]]
     # text: every file, bases first, each after its path.
     order = ['level0.json', 'level1.py', 'other.yaml', 'level2.py']
-    positions = [cfg.text.index(osp.join('chain', n) if n != 'level2.py'
-                                else osp.join('sub', n)) for n in order]
+    positions = [
+        cfg.text.index(osp.join('chain', n) if n != 'level2.py' else osp.join('sub', n))
+        for n in order
+    ]
     assert positions == sorted(positions)
     assert "_base_ = ['../level1.py', '../other.yaml']" in cfg.text
 
 
 def test_base_string_and_list_and_lists_replaced(tmp_path):
-    write(tmp_path, 'a.py', "x = dict(l=[1, 2, 3], keep=1)\n")
+    write(tmp_path, 'a.py', 'x = dict(l=[1, 2, 3], keep=1)\n')
     write(tmp_path, 'b.yaml', 'y: 2\n')
-    child = write(tmp_path, 'c.py', """\
+    child = write(
+        tmp_path,
+        'c.py',
+        """\
         _base_ = ['./a.py', 'b.yaml']
         x = dict(l=[9])
         y = 3
-        """)
+        """,
+    )
     cfg = Config.fromfile(child)
     assert cfg.to_dict() == {'x': {'l': [9], 'keep': 1}, 'y': 3}
     child2 = write(tmp_path, 'd.json', '{"_base_": "a.py", "x": {"keep": 5}}')
@@ -99,16 +106,23 @@ def test_base_variable_references_attribute_form(cfg_path):
 
 def test_missing_base_variable_names_it(tmp_path):
     write(tmp_path, 'base.py', 'model = dict(backbone=dict(depth=50))\n')
-    child = write(tmp_path, 'child.py', """\
+    child = write(
+        tmp_path,
+        'child.py',
+        """\
         _base_ = './base.py'
         d = {{_base_.model.backbone.dept}}
-        """)
+        """,
+    )
     with pytest.raises(KeyError, match=r"_base_\.model\.backbone\.dept.*child\.py.*'depth'"):
         Config.fromfile(child)
 
 
 def test_py_config_collects_only_plain_variables(tmp_path):
-    path = write(tmp_path, 'c.py', """\
+    path = write(
+        tmp_path,
+        'c.py',
+        """\
         import os.path as osp
         from collections import OrderedDict
         def helper(x):
@@ -117,7 +131,8 @@ def test_py_config_collects_only_plain_variables(tmp_path):
         _private = 2
         value = helper(21)
         root = osp.join('a', 'b')
-        """)
+        """,
+    )
     cfg = Config.fromfile(path)
     assert cfg.to_dict() == {'_private': 2, 'value': 42, 'root': 'a/b'}
 
@@ -155,15 +170,19 @@ def test_config_dict_like_behaviour():
     assert 'a' not in cfg
     assert repr(cfg).startswith('Config (path: None): ')
     with pytest.raises(AttributeError, match=r"no attribute 'bb' \(did you mean 'b'\?\)"):
-        cfg.bb
+        _ = cfg.bb
 
 
 def test_custom_imports(tmp_path, monkeypatch):
     write(tmp_path, 'detkit_cfg_test_plugin.py', 'LOADED = True\n')
     monkeypatch.syspath_prepend(str(tmp_path))
-    path = write(tmp_path, 'c.py', """\
+    path = write(
+        tmp_path,
+        'c.py',
+        """\
         custom_imports = dict(imports=['detkit_cfg_test_plugin'], allow_failed_imports=False)
-        """)
+        """,
+    )
     Config.fromfile(path, import_custom_modules=False)
     assert 'detkit_cfg_test_plugin' not in sys.modules
     Config.fromfile(path)
@@ -181,10 +200,14 @@ def test_custom_imports_failures():
 
 
 def test_deprecation_key_warns(tmp_path):
-    path = write(tmp_path, 'old.py', """\
+    path = write(
+        tmp_path,
+        'old.py',
+        """\
         _deprecation_ = dict(expected='new.py', reference='https://example.org')
         a = 1
-        """)
+        """,
+    )
     with pytest.warns(DeprecationWarning, match='will be deprecated.*new.py'):
         cfg = Config.fromfile(path)
     assert cfg.to_dict() == {'a': 1}
@@ -192,12 +215,17 @@ def test_deprecation_key_warns(tmp_path):
 
 # -- bad input ------------------------------------------------------------
 
+
 def test_syntax_error_names_file_and_line(tmp_path):
-    path = write(tmp_path, 'broken.py', """\
+    path = write(
+        tmp_path,
+        'broken.py',
+        """\
         model = dict(
             type='RetinaNet',
             depth=50 50)
-        """)
+        """,
+    )
     with pytest.raises(SyntaxError) as info:
         Config.fromfile(path)
     assert path in str(info.value) and 'line 3' in str(info.value)

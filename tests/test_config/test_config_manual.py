@@ -1,4 +1,5 @@
 """The config snippets of the seed manual, chapters 7 and 11, with values checked."""
+
 import pytest
 
 from detkit.config import Config, DictAction
@@ -26,8 +27,7 @@ def test_mask_rcnn_example_values(mask_rcnn):
     assert cfg.model.roi_head.bbox_head.bbox_coder.target_stds == [0.1, 0.1, 0.2, 0.2]
     assert cfg.model.roi_head.mask_roi_extractor.roi_layer.output_size == 14
     assert cfg.model.roi_head.mask_head.loss_mask.use_mask is True
-    assert cfg.data.train.pipeline[2] == dict(type='Resize', img_scale=(1333, 800),
-                                              keep_ratio=True)
+    assert cfg.data.train.pipeline[2] == dict(type='Resize', img_scale=(1333, 800), keep_ratio=True)
     assert cfg.data.test.pipeline[1].transforms[-1]['keys'] == ['img']
     assert cfg.data.test.samples_per_gpu == 2
     assert cfg.lr_config.warmup_ratio == 0.001 and cfg.lr_config.step == [8, 11]
@@ -65,8 +65,8 @@ def test_intermediate_variables_must_be_passed_again(cfg_path):
     assert resize.multiscale_mode == 'value'
     assert resize.img_scale[0] == (1333, 640) and len(resize.img_scale) == 6
     assert cfg.data.train.pipeline[4] == dict(
-        type='Normalize', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-        to_rgb=True)
+        type='Normalize', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True
+    )
     assert cfg.data.train.pipeline == cfg.train_pipeline
     # Lists are replaced, dicts merged: the rest of data.train comes from the base.
     assert cfg.data.train.ann_file == 'data/coco/annotations/instances_train2017.json'
@@ -82,8 +82,7 @@ def test_intermediate_variable_alone_does_not_change_data(cfg_path):
         cfg = Config.fromfile(cfg_path('manual/mask_rcnn_r50_fpn_mstrain_pipeline_only.py'))
     assert cfg.train_pipeline[1].multiscale_mode == 'range'
     assert len(cfg.train_pipeline) == 2
-    assert cfg.data.train.pipeline[2] == dict(type='Resize', img_scale=(1333, 800),
-                                              keep_ratio=True)
+    assert cfg.data.train.pipeline[2] == dict(type='Resize', img_scale=(1333, 800), keep_ratio=True)
     assert len(cfg.data.train.pipeline) == 8
 
 
@@ -101,11 +100,11 @@ def test_delete_replaces_backbone(cfg_path):
     bb = cfg.model.backbone
     assert set(bb) == {'type', 'extra'}
     assert bb.type == 'HRNet'
-    assert bb.extra.stage1 == dict(num_modules=1, num_branches=1, block='BOTTLENECK',
-                                   num_blocks=(4,), num_channels=(64,))
+    assert bb.extra.stage1 == dict(
+        num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4,), num_channels=(64,)
+    )
     assert bb.extra.stage4.num_channels == (32, 64, 128, 256)
-    assert cfg.model.neck == dict(type='HRFPN', in_channels=[32, 64, 128, 256],
-                                  out_channels=256)
+    assert cfg.model.neck == dict(type='HRFPN', in_channels=[32, 64, 128, 256], out_channels=256)
     assert cfg.model.pretrained == 'open-mmlab://msra/hrnetv2_w32'
     assert cfg.model.rpn_head.type == 'RPNHead'  # untouched keys still inherited
     assert '_delete_' not in cfg.pretty_text
@@ -132,45 +131,86 @@ def test_grad_clip_without_delete_fails_clearly(cfg_path):
 
 RUNTIME_SNIPPETS = [
     # 11.1.1
-    ("optimizer = dict(type='Adam', lr=0.0003, weight_decay=0.0001)",
-     {'optimizer': {'type': 'Adam', 'lr': 0.0003, 'weight_decay': 0.0001}}),
+    (
+        "optimizer = dict(type='Adam', lr=0.0003, weight_decay=0.0001)",
+        {'optimizer': {'type': 'Adam', 'lr': 0.0003, 'weight_decay': 0.0001}},
+    ),
     # 11.1.2 (3)
-    ("optimizer = dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001)",
-     {'optimizer': {'type': 'SGD', 'lr': 0.02, 'momentum': 0.9, 'weight_decay': 0.0001}}),
+    (
+        "optimizer = dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001)",
+        {'optimizer': {'type': 'SGD', 'lr': 0.02, 'momentum': 0.9, 'weight_decay': 0.0001}},
+    ),
     # 11.1.4
-    ('optimizer_config = dict(\n    _delete_=True, grad_clip=dict(max_norm=35, norm_type=2))',
-     {'optimizer_config': {'grad_clip': {'max_norm': 35, 'norm_type': 2}}}),
-    ('lr_config = dict(\n    policy=\'cyclic\',\n    target_ratio=(10, 1e-4),\n'
-     '    cyclic_times=1,\n    step_ratio_up=0.4,\n)\nmomentum_config = dict(\n'
-     "    policy='cyclic',\n    target_ratio=(0.85 / 0.95, 1),\n    cyclic_times=1,\n"
-     '    step_ratio_up=0.4,\n)',
-     {'lr_config': {'policy': 'cyclic', 'target_ratio': (10, 1e-4), 'cyclic_times': 1,
-                    'step_ratio_up': 0.4},
-      'momentum_config': {'policy': 'cyclic', 'target_ratio': (0.85 / 0.95, 1),
-                          'cyclic_times': 1, 'step_ratio_up': 0.4}}),
+    (
+        'optimizer_config = dict(\n    _delete_=True, grad_clip=dict(max_norm=35, norm_type=2))',
+        {'optimizer_config': {'grad_clip': {'max_norm': 35, 'norm_type': 2}}},
+    ),
+    (
+        "lr_config = dict(\n    policy='cyclic',\n    target_ratio=(10, 1e-4),\n"
+        '    cyclic_times=1,\n    step_ratio_up=0.4,\n)\nmomentum_config = dict(\n'
+        "    policy='cyclic',\n    target_ratio=(0.85 / 0.95, 1),\n    cyclic_times=1,\n"
+        '    step_ratio_up=0.4,\n)',
+        {
+            'lr_config': {
+                'policy': 'cyclic',
+                'target_ratio': (10, 1e-4),
+                'cyclic_times': 1,
+                'step_ratio_up': 0.4,
+            },
+            'momentum_config': {
+                'policy': 'cyclic',
+                'target_ratio': (0.85 / 0.95, 1),
+                'cyclic_times': 1,
+                'step_ratio_up': 0.4,
+            },
+        },
+    ),
     # 11.2
-    ("lr_config = dict(policy='poly', power=0.9, min_lr=1e-4, by_epoch=False)",
-     {'lr_config': {'policy': 'poly', 'power': 0.9, 'min_lr': 1e-4, 'by_epoch': False}}),
-    ("lr_config = dict(\n    policy='CosineAnnealing',\n    warmup='linear',\n"
-     '    warmup_iters=1000,\n    warmup_ratio=1.0 / 10,\n    min_lr_ratio=1e-5)',
-     {'lr_config': {'policy': 'CosineAnnealing', 'warmup': 'linear', 'warmup_iters': 1000,
-                    'warmup_ratio': 0.1, 'min_lr_ratio': 1e-5}}),
+    (
+        "lr_config = dict(policy='poly', power=0.9, min_lr=1e-4, by_epoch=False)",
+        {'lr_config': {'policy': 'poly', 'power': 0.9, 'min_lr': 1e-4, 'by_epoch': False}},
+    ),
+    (
+        "lr_config = dict(\n    policy='CosineAnnealing',\n    warmup='linear',\n"
+        '    warmup_iters=1000,\n    warmup_ratio=1.0 / 10,\n    min_lr_ratio=1e-5)',
+        {
+            'lr_config': {
+                'policy': 'CosineAnnealing',
+                'warmup': 'linear',
+                'warmup_iters': 1000,
+                'warmup_ratio': 0.1,
+                'min_lr_ratio': 1e-5,
+            }
+        },
+    ),
     # 11.3
     ("workflow = [('train', 1)]", {'workflow': [('train', 1)]}),
     ("workflow = [('train', 1), ('val', 1)]", {'workflow': [('train', 1), ('val', 1)]}),
     # 11.4
-    ("custom_hooks = [dict(type='NumClassCheckHook')]",
-     {'custom_hooks': [{'type': 'NumClassCheckHook'}]}),
-    ("custom_hooks = [\n    dict(type='NumClassCheckHook', priority='NORMAL')\n]",
-     {'custom_hooks': [{'type': 'NumClassCheckHook', 'priority': 'NORMAL'}]}),
+    (
+        "custom_hooks = [dict(type='NumClassCheckHook')]",
+        {'custom_hooks': [{'type': 'NumClassCheckHook'}]},
+    ),
+    (
+        "custom_hooks = [\n    dict(type='NumClassCheckHook', priority='NORMAL')\n]",
+        {'custom_hooks': [{'type': 'NumClassCheckHook', 'priority': 'NORMAL'}]},
+    ),
     ('checkpoint_config = dict(interval=1)', {'checkpoint_config': {'interval': 1}}),
-    ("log_config = dict(  \n    interval=50,  \n    hooks=[  \n"
-     "        dict(type='TextLoggerHook'),  \n        dict(type='TensorboardLoggerHook')  \n"
-     '    ]  \n)',
-     {'log_config': {'interval': 50, 'hooks': [{'type': 'TextLoggerHook'},
-                                               {'type': 'TensorboardLoggerHook'}]}}),
-    ("evaluation = dict(interval=1, metric='bbox')",
-     {'evaluation': {'interval': 1, 'metric': 'bbox'}}),
+    (
+        'log_config = dict(  \n    interval=50,  \n    hooks=[  \n'
+        "        dict(type='TextLoggerHook'),  \n        dict(type='TensorboardLoggerHook')  \n"
+        '    ]  \n)',
+        {
+            'log_config': {
+                'interval': 50,
+                'hooks': [{'type': 'TextLoggerHook'}, {'type': 'TensorboardLoggerHook'}],
+            }
+        },
+    ),
+    (
+        "evaluation = dict(interval=1, metric='bbox')",
+        {'evaluation': {'interval': 1, 'metric': 'bbox'}},
+    ),
 ]
 
 
@@ -181,20 +221,27 @@ def test_runtime_snippets(text, expected):
 
 
 def test_custom_imports_snippet_needs_the_module():
-    text = ("custom_imports = dict(imports=['mmdet.core.optimizer.my_optimizer'], "
-            'allow_failed_imports=False)')
+    text = (
+        "custom_imports = dict(imports=['mmdet.core.optimizer.my_optimizer'], "
+        'allow_failed_imports=False)'
+    )
     with pytest.raises(ImportError, match='mmdet.core.optimizer.my_optimizer'):
         Config.fromstring(text, '.py')
 
 
 def test_cfg_options_examples_of_7_1(mask_rcnn):
     import argparse
+
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args([
-        '--cfg-options', 'model.backbone.norm_eval=False',
-        'data.train.pipeline.0.type=LoadImageFromWebcam',
-        'workflow=[(train,1),(val,1)]'])
+    args = parser.parse_args(
+        [
+            '--cfg-options',
+            'model.backbone.norm_eval=False',
+            'data.train.pipeline.0.type=LoadImageFromWebcam',
+            'workflow=[(train,1),(val,1)]',
+        ]
+    )
     mask_rcnn.merge_from_dict(args.cfg_options)
     assert mask_rcnn.model.backbone.norm_eval is False
     assert mask_rcnn.data.train.pipeline[0] == dict(type='LoadImageFromWebcam')

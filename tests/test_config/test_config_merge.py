@@ -1,4 +1,5 @@
 """Config.merge_from_dict (the --cfg-options path)."""
+
 import pytest
 
 from detkit.config import Config, ConfigDict, describe_source
@@ -6,25 +7,37 @@ from detkit.config import Config, ConfigDict, describe_source
 
 @pytest.fixture
 def cfg():
-    return Config(dict(
-        model=dict(type='RetinaNet', backbone=dict(type='ResNet', depth=50,
-                                                   out_indices=(0, 1, 2, 3))),
-        data=dict(train=dict(pipeline=[dict(type='LoadImageFromFile'),
-                                       dict(type='Resize', img_scale=(1333, 800))])),
-        optimizer=dict(type='SGD', lr=0.02),
-        workflow=[('train', 1)]))
+    return Config(
+        dict(
+            model=dict(
+                type='RetinaNet', backbone=dict(type='ResNet', depth=50, out_indices=(0, 1, 2, 3))
+            ),
+            data=dict(
+                train=dict(
+                    pipeline=[
+                        dict(type='LoadImageFromFile'),
+                        dict(type='Resize', img_scale=(1333, 800)),
+                    ]
+                )
+            ),
+            optimizer=dict(type='SGD', lr=0.02),
+            workflow=[('train', 1)],
+        )
+    )
 
 
 def test_dotted_and_list_index_keys(cfg):
-    cfg.merge_from_dict({
-        'model.backbone.depth': 101,
-        'data.train.pipeline.1.img_scale': (640, 640),
-        'data.train.pipeline.0': dict(type='LoadImageFromWebcam'),
-        'model.backbone.out_indices.3': 7,
-        'optimizer': dict(lr=0.01),
-        'new.key': 'v',
-        'workflow': [('train', 1), ('val', 1)],
-    })
+    cfg.merge_from_dict(
+        {
+            'model.backbone.depth': 101,
+            'data.train.pipeline.1.img_scale': (640, 640),
+            'data.train.pipeline.0': dict(type='LoadImageFromWebcam'),
+            'model.backbone.out_indices.3': 7,
+            'optimizer': dict(lr=0.01),
+            'new.key': 'v',
+            'workflow': [('train', 1), ('val', 1)],
+        }
+    )
     assert cfg.model.backbone.depth == 101
     assert cfg.data.train.pipeline[1] == dict(type='Resize', img_scale=(640, 640))
     assert cfg.data.train.pipeline[0] == dict(type='LoadImageFromWebcam')
@@ -52,8 +65,9 @@ def test_index_out_of_range_names_path(cfg):
 def test_path_through_non_dict_names_path(cfg):
     with pytest.raises(TypeError) as info:
         cfg.merge_from_dict({'model.type.foo': 1})
-    assert "cannot set 'model.type.foo': 'model.type' is a str ('RetinaNet'), not a dict" \
-        in str(info.value)
+    assert "cannot set 'model.type.foo': 'model.type' is a str ('RetinaNet'), not a dict" in str(
+        info.value
+    )
     with pytest.raises(KeyError, match="'data.train.pipeline' is a list of 2 items, so 'x'"):
         cfg.merge_from_dict({'data.train.pipeline.x': 1})
 

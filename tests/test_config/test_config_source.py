@@ -1,4 +1,5 @@
 """Source tracking (describe_source) and ConfigDict behaviour."""
+
 import copy
 import os.path as osp
 import pickle
@@ -15,15 +16,18 @@ def chain(cfg_path):
 
 def test_describe_nodes_of_a_file_config(tmp_path):
     path = tmp_path / 'foo.py'
-    path.write_text("model = dict(type='RetinaNet', bbox_head=dict(type='RetinaHaed'))\n"
-                    "data = dict(train=dict(pipeline=[dict(type='A'), dict(type='B'),"
-                    " dict(type='C', t=[dict(type='D')])]))\n")
+    path.write_text(
+        "model = dict(type='RetinaNet', bbox_head=dict(type='RetinaHaed'))\n"
+        "data = dict(train=dict(pipeline=[dict(type='A'), dict(type='B'),"
+        " dict(type='C', t=[dict(type='D')])]))\n"
+    )
     cfg = Config.fromfile(str(path))
     where = str(path)
     assert describe_source(cfg.model.bbox_head) == f'in {where}: model.bbox_head'
     assert describe_source(cfg.data.train.pipeline[2]) == f'in {where}: data.train.pipeline.2'
-    assert describe_source(cfg.data.train.pipeline[2].t[0]) == \
-        f'in {where}: data.train.pipeline.2.t.0'
+    assert (
+        describe_source(cfg.data.train.pipeline[2].t[0]) == f'in {where}: data.train.pipeline.2.t.0'
+    )
     assert describe_source(cfg) == f'in {where}'
     assert describe_source(cfg.model) == f'in {where}: model'
 
@@ -31,14 +35,19 @@ def test_describe_nodes_of_a_file_config(tmp_path):
 def test_describe_names_the_file_that_set_type(chain, cfg_path):
     top = cfg_path('chain/sub/level2.py')
     # bbox_head's `type` was (mis)typed in level1.py; level2 only set num_classes.
-    assert describe_source(chain.model.bbox_head) == \
-        f"in {cfg_path('chain/level1.py')} (inherited by {top}): model.bbox_head"
-    assert describe_source(chain.model.backbone) == \
-        f"in {cfg_path('chain/level0.json')} (inherited by {top}): model.backbone"
+    assert (
+        describe_source(chain.model.bbox_head)
+        == f'in {cfg_path("chain/level1.py")} (inherited by {top}): model.bbox_head'
+    )
+    assert (
+        describe_source(chain.model.backbone)
+        == f'in {cfg_path("chain/level0.json")} (inherited by {top}): model.backbone'
+    )
     # Paths are absolute even when the config was loaded by a relative name.
     rel = osp.relpath(top)
     assert describe_source(Config.fromfile(rel).model.bbox_head).endswith(
-        f'(inherited by {top}): model.bbox_head')
+        f'(inherited by {top}): model.bbox_head'
+    )
 
 
 def test_source_not_in_dict_or_dumps(chain):
@@ -52,8 +61,12 @@ def test_source_not_in_dict_or_dumps(chain):
 def test_source_survives_copies_and_pickle(chain):
     head = chain.model.bbox_head
     expected = describe_source(head)
-    for other in (copy.copy(head), copy.deepcopy(head), head.copy(),
-                  pickle.loads(pickle.dumps(head))):
+    for other in (
+        copy.copy(head),
+        copy.deepcopy(head),
+        head.copy(),
+        pickle.loads(pickle.dumps(head)),
+    ):
         assert other == head and other is not head
         assert describe_source(other) == expected
     model = copy.deepcopy(chain.model)
@@ -92,7 +105,7 @@ def test_describe_unknown():
 
 def test_config_dict_missing_attribute_message(chain, cfg_path):
     with pytest.raises(AttributeError) as info:
-        chain.model.bakbone
+        _ = chain.model.bakbone
     msg = str(info.value)
     assert "'ConfigDict' object has no attribute 'bakbone'" in msg
     assert "(did you mean 'backbone'?)" in msg
@@ -113,5 +126,9 @@ def test_config_dict_basics():
     assert d.lst is lst  # lists without dicts are stored as given
     with pytest.raises(AttributeError, match='read-only'):
         d.keys = 1
-    assert d.to_dict() == {'a': 1, 'b': {'c': [{'d': 2}], 'e': ({'f': 3},)},
-                           'g': {'h': 1}, 'lst': [1, 2]}
+    assert d.to_dict() == {
+        'a': 1,
+        'b': {'c': [{'d': 2}], 'e': ({'f': 3},)},
+        'g': {'h': 1},
+        'lst': [1, 2],
+    }
