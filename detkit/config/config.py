@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import copy
-import importlib
 import os
 import os.path as osp
 import warnings
-from typing import Any, Iterator, List, Union
+from typing import Any, Iterator, Union
 
 from ._format import format_config
 from ._io import dump_json, dump_yaml, write_atomic
 from ._merge import finalize_tree, merge_into
 from ._parse import SUPPORTED_EXTENSIONS, load_file, load_text
+from ._post_load import import_modules_from_strings, move_deprecated_train_test_cfg
 from ._source import format_path, get_source
 from .config_dict import ConfigDict
 
@@ -99,7 +99,7 @@ class Config:
     def _finish(
         tree: ConfigDict, text: str, filename: str | None, import_custom_modules: bool
     ) -> Config:
-        _move_deprecated_train_test_cfg(tree, filename or '<string>')
+        move_deprecated_train_test_cfg(tree, filename or '<string>')
         if import_custom_modules and tree.get('custom_imports', None):
             custom = tree['custom_imports']
             if not isinstance(custom, dict):
@@ -258,52 +258,3 @@ class Config:
         memo[id(self)] = other
         other.__setstate__(copy.deepcopy((self._cfg_dict, self._filename, self._text), memo))
         return other
-
-
-def _move_deprecated_train_test_cfg(tree: ConfigDict, display: str) -> None:
-    """Seed chapter 7.4: top-level train_cfg/test_cfg belong in ``model``."""
-    moved = [k for k in ('train_cfg', 'test_cfg') if k in tree]
-    model = tree.get('model', None)
-    if not moved or not isinstance(model, dict):
-        return
-    warnings.warn(
-        'train_cfg and test_cfg are deprecated in config file, please specify them in '
-        f'model; moved top-level {" and ".join(moved)} into model ({display})',
-        UserWarning,
-        stacklevel=4,
-    )
-    for key in moved:
-        if key in model:
-            raise KeyError(f'{key} specified in both outer field and model field of {display}')
-        dict.__setitem__(model, key, tree.pop(key))
-
-
-def import_modules_from_strings(
-    imports: Union[str, List[str], None], allow_failed_imports: bool = False
-) -> List[Any]:
-    """Import the modules named in ``custom_imports`` (for their side effect
-    of registering components). Returns the imported modules (None for a
-    failed import when ``allow_failed_imports``)."""
-    if not imports:
-        return []
-    if isinstance(imports, str):
-        imports = [imports]
-    if not isinstance(imports, (list, tuple)):
-        raise TypeError(
-            f'custom_imports.imports must be a list of module names, got {type(imports).__name__}'
-        )
-    modules: List[Any] = []
-    for name in imports:
-        if not isinstance(name, str):
-            raise TypeError(
-                f'{name!r} in custom_imports is of type {type(name).__name__} '
-                'and cannot be imported'
-            )
-        try:
-            modules.append(importlib.import_module(name))
-        except ImportError as e:
-            if not allow_failed_imports:
-                raise ImportError(f'custom_imports: failed to import {name!r}: {e}') from e
-            warnings.warn(f'{name} failed to import and is ignored.', UserWarning, stacklevel=2)
-            modules.append(None)
-    return modules
