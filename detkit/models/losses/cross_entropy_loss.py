@@ -41,7 +41,7 @@ def cross_entropy(pred: Tensor, label: Tensor, weight: Optional[Tensor] = None,
     if avg_factor is None and avg_non_ignore and reduction == 'mean':
         avg_factor = label.numel() - (label == ignore_index).sum().item()
     if weight is not None:
-        weight = weight.float()
+        weight = weight.to(loss.dtype)  # integer/bool weights must not truncate the loss
     return weight_reduce_loss(loss, weight, reduction, avg_factor)
 
 
@@ -92,9 +92,9 @@ def binary_cross_entropy(pred: Tensor, label: Tensor, weight: Optional[Tensor] =
         weight = valid_mask if weight is None else weight * valid_mask
     if avg_factor is None and avg_non_ignore and reduction == 'mean':
         avg_factor = valid_mask.sum().item()
-    loss = F.binary_cross_entropy_with_logits(pred, label.float(), pos_weight=class_weight,
+    loss = F.binary_cross_entropy_with_logits(pred, label.to(pred.dtype), pos_weight=class_weight,
                                               reduction='none')
-    return weight_reduce_loss(loss, weight.float(), reduction, avg_factor)
+    return weight_reduce_loss(loss, weight.to(loss.dtype), reduction, avg_factor)
 
 
 def mask_cross_entropy(pred: Tensor, target: Tensor, label: Tensor, reduction: str = 'mean',

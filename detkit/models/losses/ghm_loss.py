@@ -82,7 +82,7 @@ class GHMC(nn.Module):
         reduction = resolve_reduction(reduction_override, self.reduction)
         if pred.dim() != target.dim():
             target, label_weight = _expand_binary_labels(target, label_weight, pred.size(-1))
-        target, label_weight = target.float(), label_weight.float()
+        target, label_weight = target.to(pred.dtype), label_weight.to(pred.dtype)
         g = torch.abs(pred.sigmoid().detach() - target)
         valid = label_weight > 0
         tot = max(valid.float().sum().item(), 1.0)

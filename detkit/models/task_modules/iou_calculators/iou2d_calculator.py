@@ -129,9 +129,10 @@ class BboxOverlaps2D:
     @staticmethod
     def _overlaps(bboxes1: Tensor, bboxes2: Tensor, mode: str, is_aligned: bool) -> Tensor:
         op = _compiled_overlaps()
-        if op is not None and not (bboxes1.requires_grad or bboxes2.requires_grad):
-            return op(bboxes1, bboxes2, mode=mode, is_aligned=is_aligned)
-        return bbox_overlaps(bboxes1, bboxes2, mode=mode, is_aligned=is_aligned)
+        if op is None:  # extension not built: the same arithmetic in torch
+            return bbox_overlaps(bboxes1, bboxes2, mode=mode, is_aligned=is_aligned)
+        # the op itself takes the differentiable path when gradients are needed
+        return op(bboxes1, bboxes2, mode=mode, is_aligned=is_aligned)
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(scale={self.scale}, dtype={self.dtype})'
