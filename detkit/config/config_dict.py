@@ -87,6 +87,12 @@ class ConfigDict(Dict):
             return _same_sequence_type(value, wrapped)
         return value
 
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        """Like ``dict.setdefault``, returning the stored (wrapped) value."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
     def to_dict(self) -> dict:
         """Plain-dict copy, converting ConfigDicts at any depth (also inside
         lists inside tuples, which addict's version misses)."""

@@ -132,3 +132,14 @@ def test_config_dict_basics():
         'g': {'h': 1},
         'lst': [1, 2],
     }
+
+
+def test_setdefault_returns_stored_config_dict(tmp_path):
+    path = tmp_path / 'foo.py'
+    path.write_text('data = dict(samples_per_gpu=2)\n')
+    cfg = Config.fromfile(str(path))
+    loader = cfg.data.setdefault('train_dataloader', {})
+    loader['shuffle'] = True
+    assert cfg.data.train_dataloader == {'shuffle': True}
+    assert describe_source(cfg.data.train_dataloader) == f'in {path}: data.train_dataloader'
+    assert cfg.data.setdefault('samples_per_gpu', 8) == 2
