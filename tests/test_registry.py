@@ -162,3 +162,22 @@ def test_failed_location_import_is_retried(tmp_path, monkeypatch):
         with pytest.raises(ModuleNotFoundError):
             reg.get('A')
 
+
+
+def test_errors_name_the_config_file_and_key(tmp_path):
+    from detkit.config import Config
+
+    cfg_file = tmp_path / 'my_model.py'
+    cfg_file.write_text("model = dict(type='Det', bbox_head=dict(type='RetinaHaed', num_classes=3))\n"
+                        "other = dict(type='RetinaHead', num_clases=3)\n")
+    cfg = Config.fromfile(str(cfg_file))
+    reg = _registry()
+    with pytest.raises(KeyError) as e:
+        build_from_cfg(cfg.model.bbox_head, reg)
+    msg = str(e.value)
+    assert "did you mean 'RetinaHead'?" in msg
+    assert f'in {cfg_file}: model.bbox_head' in msg
+    with pytest.raises(TypeError) as e:
+        build_from_cfg(cfg.other, reg)
+    assert "unexpected argument 'num_clases'" in str(e.value)
+    assert f'in {cfg_file}: other' in str(e.value)
