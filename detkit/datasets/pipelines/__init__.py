@@ -13,3 +13,7 @@ from .brightness_transform import BrightnessTransform  # noqa: F401
 from .contrast_transform import ContrastTransform  # noqa: F401
 from .equalize_transform import EqualizeTransform  # noqa: F401
 from .auto_augment import AutoAugment  # noqa: F401
+from .mosaic import Mosaic  # noqa: F401
+from .mix_up import MixUp  # noqa: F401
+from .random_affine import RandomAffine  # noqa: F401
+from .copy_paste import CopyPaste  # noqa: F401

@@ -170,3 +170,32 @@ def imequalize(img: np.ndarray) -> np.ndarray:
     """Histogram-equalise each of the 3 channels of ``img`` separately."""
     out = np.stack([_equalize_channel(img[:, :, c]) for c in range(3)], axis=-1)
     return out.astype(img.dtype)
+
+
+# -- masks ----------------------------------------------------------------------------------
+def concat_masks(masks: list, height: int, width: int):
+    """Join BitmapMasks (all of one canvas size) or PolygonMasks into one object.
+
+    Args:
+        masks (list[BitmapMasks] | list[PolygonMasks]): of one kind, on a (height, width)
+            canvas.
+    """
+    from detkit.structures import BitmapMasks, PolygonMasks
+    if all(isinstance(m, BitmapMasks) for m in masks):
+        arrays = [m.masks for m in masks if len(m)]
+        if not arrays:
+            dtype = masks[0].masks.dtype if masks else np.uint8
+            return BitmapMasks(np.zeros((0, height, width), dtype), height, width)
+        return BitmapMasks(np.concatenate(arrays, 0), height, width)
+    if all(isinstance(m, PolygonMasks) for m in masks):
+        return PolygonMasks([poly for m in masks for poly in m.masks], height, width)
+    kinds = sorted({type(m).__name__ for m in masks})
+    raise TypeError(f'cannot join masks of different kinds {kinds}; convert them to one kind '
+                    f'(e.g. LoadAnnotations(poly2mask=True)) first')
+
+
+def set_img_shape(results: dict, img: np.ndarray) -> None:
+    """Record a new canvas: ``img_shape``, and ``pad_shape`` when a loader already set it."""
+    results['img_shape'] = img.shape
+    if 'pad_shape' in results:
+        results['pad_shape'] = img.shape

@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from detkit.datasets.pipelines.mosaic import Mosaic
+from detkit.structures import BitmapMasks, PolygonMasks
+
+
+def _feed(monkeypatch, values):
+    it = iter(values)
+    monkeypatch.setattr(np.random, 'uniform', lambda *a, **k: next(it))
+
+
+def _box_masks(boxes, h, w):
+    masks = np.zeros((len(boxes), h, w), np.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(np.asarray(boxes, int)):
+        masks[i, y1:y2, x1:x2] = 1
+    return BitmapMasks(masks, h, w)
+
+
+def _patch(h, w, value, boxes, labels, masks=False):
+    res = dict(img=np.full((h, w, 3), value, np.uint8),
+               gt_bboxes=np.array(boxes, np.float32).reshape(-1, 4), gt_labels=np.array(labels))
+    if masks:
+        res['gt_masks'] = _box_masks(boxes, h, w)
+    return res
+
+
+def _results(masks=False):
+    res = _patch(8, 12, 10, [[4, 2, 12, 6]], [0], masks)           # scaled by 0.5
+    res['mix_results'] = [
+        _patch(4, 6, 20, [[0, 0, 2, 2]], [1], masks),                # scale 1
+        _patch(2, 3, 30, [[0, 0, 1, 1], [2, 0, 3, 1]], [2, 3], masks),  # scaled by 2
+        _patch(4, 6, 40, [[1, 2, 5, 4]], [4], masks),
+    ]
+    res['img_shape'] = res['pad_shape'] = (8, 12, 3)
+    return res
+
+
+def test_placement_at_fixed_center(monkeypatch):
+    # prob draw, then centre x = int(0.75 * 6) = 4, centre y = int(1.25 * 4) = 5
+    _feed(monkeypatch, [0.0, 0.75, 1.25])
+    out = Mosaic(img_scale=(4, 6))(_results())
+    img = out['img']
+    assert img.shape == (8, 12, 3) and img.dtype == np.uint8
+    assert out['img_shape'] == out['pad_shape'] == (8, 12, 3)
+    assert (img[1:5, 0:4] == 10).all() and (img[1:5, 4:10] == 20).all()
+    assert (img[5:8, 0:4] == 30).all() and (img[5:8, 4:10] == 40).all()
+    assert (img[0] == 114).all() and (img[:, 10:] == 114).all()
+    # top-left: 0.5 * [4, 2, 12, 6] + (0 - 2, 1 - 0); top-right: + (4, 1);
+    # bottom-left: 2 * box + (0 - 2, 5): the first lands at x2 = 0 and is removed;
+    # bottom-right: + (4, 5), clipped at y = 8
+    np.testing.assert_allclose(out['gt_bboxes'],
+                               [[0, 2, 4, 4], [4, 1, 6, 3], [2, 5, 4, 7], [5, 7, 9, 8]])
+    np.testing.assert_array_equal(out['gt_labels'], [0, 1, 3, 4])
+
+
+def test_masks_stay_aligned_with_boxes(monkeypatch):
+    _feed(monkeypatch, [0.0, 0.75, 1.25])
+    out = Mosaic(img_scale=(4, 6))(_results(masks=True))
+    masks = out['gt_masks']
+    assert isinstance(masks, BitmapMasks) and (masks.height, masks.width) == (8, 12)
+    np.testing.assert_allclose(masks.get_bboxes(), out['gt_bboxes'])
+
+
+def test_polygon_masks_follow(monkeypatch):
+    _feed(monkeypatch, [0.0, 1.0, 1.0])
+    res = _results()
+    for r in [res] + res['mix_results']:
+        h, w = r['img'].shape[:2]
+        r['gt_masks'] = PolygonMasks(
+            [[np.array([x1, y1, x2, y1, x2, y2, x1, y2], np.float32)]
+             for x1, y1, x2, y2 in r['gt_bboxes']], h, w)
+    out = Mosaic(img_scale=(4, 6))(res)
+    assert len(out['gt_masks']) == len(out['gt_bboxes'])
+    # centre (6, 4): every slot is fully inside, polygons map exactly like the boxes
+    np.testing.assert_allclose(out['gt_masks'].get_bboxes(), out['gt_bboxes'])
+
+
+def test_size_filter_and_prob(monkeypatch):
+    _feed(monkeypatch, [0.0, 0.75, 1.25])
+    out = Mosaic(img_scale=(4, 6), skip_filter=False, min_bbox_size=1.5)(_results())
+    np.testing.assert_array_equal(out['gt_labels'], [0, 1, 3])  # the 1-px-high box goes
+    _feed(monkeypatch, [0.9])
+    res = _results()
+    assert Mosaic(img_scale=(4, 6), prob=0.5)(res)['img'].shape == (8, 12, 3)
+    assert 'gt_masks' not in res and res['gt_bboxes'].tolist() == [[4, 2, 12, 6]]
+
+
+def test_get_indexes_and_errors():
+    np.random.seed(0)
+    idx = Mosaic().get_indexes(list(range(5)))
+    assert len(idx) == 3 and all(0 <= i < 5 for i in idx)
+    res = _results()
+    del res['mix_results']
+    with pytest.raises(KeyError, match="Mosaic needs the key 'mix_results'"):
+        Mosaic()(res)
+    res = _results()
+    del res['mix_results'][1]['gt_labels']
+    with pytest.raises(KeyError, match=r"Mosaic \(mix_results\[1\]\) needs the key 'gt_labels'"):
+        Mosaic()(res)
+    with pytest.raises(TypeError, match='img_scale'):
+        Mosaic(img_scale=[640, 640])
