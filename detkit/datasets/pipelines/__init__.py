@@ -1,3 +1,26 @@
+"""Data pipeline transforms; importing this package registers them in PIPELINES."""
+# core: compose, loading, geometry, formatting, test-time augmentation
+from .compose import Compose  # noqa: F401
+from .load_image_from_file import LoadImageFromFile  # noqa: F401
+from .load_image_from_webcam import LoadImageFromWebcam  # noqa: F401
+from .load_multi_channel_image_from_files import LoadMultiChannelImageFromFiles  # noqa: F401
+from .load_annotations import LoadAnnotations  # noqa: F401
+from .load_proposals import LoadProposals  # noqa: F401
+from .filter_annotations import FilterAnnotations  # noqa: F401
+from .resize import Resize  # noqa: F401
+from .random_flip import RandomFlip  # noqa: F401
+from .random_shift import RandomShift  # noqa: F401
+from .pad import Pad  # noqa: F401
+from .normalize import Normalize  # noqa: F401
+from .random_crop import RandomCrop  # noqa: F401
+from .seg_rescale import SegRescale  # noqa: F401
+from .to_tensor import ToTensor, to_tensor  # noqa: F401
+from .image_to_tensor import ImageToTensor  # noqa: F401
+from .transpose import Transpose  # noqa: F401
+from .default_format_bundle import DefaultFormatBundle  # noqa: F401
+from .collect import Collect  # noqa: F401
+from .wrap_fields_to_lists import WrapFieldsToLists  # noqa: F401
+from .multi_scale_flip_aug import MultiScaleFlipAug  # noqa: F401
 # augmentations (photometric, geometric, AutoAugment family, mixes)
 from .photo_metric_distortion import PhotoMetricDistortion  # noqa: F401
 from .yolox_hsv_random_aug import YOLOXHSVRandomAug  # noqa: F401
