@@ -1,4 +1,4 @@
-"""BrightnessTransform: AutoAugment's brightness adjustment of the image; boxes, masks and semantic maps are unchanged."""
+"""BrightnessTransform: AutoAugment's brightness adjustment (image only)."""
 from __future__ import annotations
 
 from typing import Union
@@ -6,14 +6,22 @@ from typing import Union
 import numpy as np
 
 from detkit.registry import PIPELINES
-from ._augment_utils import adjust_brightness, check_level, check_prob, enhance_level_to_value, require
+
+from ._augment_utils import (
+    adjust_brightness,
+    check_level,
+    check_prob,
+    enhance_level_to_value,
+    require,
+)
 
 
 @PIPELINES.register_module()
 class BrightnessTransform:
-    """Apply brightness adjustment to every image in ``img_fields`` with probability ``prob``.
+    """Apply brightness adjustment to each image in ``img_fields`` with probability ``prob``.
 
-    The factor is ``level / 10 * 1.8 + 0.1`` (level 5 leaves the image unchanged); the output is ``factor * img`` clipped to [0, 255].
+    The factor is ``level / 10 * 1.8 + 0.1`` (level 5 leaves the image unchanged);
+    the output is ``factor * img`` clipped to [0, 255].
 
     Args:
         level (int | float): in [0, 10].

@@ -1,4 +1,4 @@
-"""ColorTransform: AutoAugment's colour (saturation) adjustment of the image; boxes, masks and semantic maps are unchanged."""
+"""ColorTransform: AutoAugment's colour (saturation) adjustment (image only)."""
 from __future__ import annotations
 
 from typing import Union
@@ -6,14 +6,17 @@ from typing import Union
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import adjust_color, check_level, check_prob, enhance_level_to_value, require
 
 
 @PIPELINES.register_module()
 class ColorTransform:
-    """Apply colour (saturation) adjustment to every image in ``img_fields`` with probability ``prob``.
+    """Apply a colour (saturation) change to each image in ``img_fields`` with prob. ``prob``.
 
-    The factor is ``level / 10 * 1.8 + 0.1`` (level 5 leaves the image unchanged); the output is ``factor * img + (1 - factor) * gray(img)``, so 0.1 is nearly grey and 1.9 over-saturated.
+    The factor is ``level / 10 * 1.8 + 0.1`` (level 5 leaves the image unchanged);
+    the output is ``factor * img + (1 - factor) * gray(img)``,
+    so 0.1 is nearly grey and 1.9 over-saturated.
 
     Args:
         level (int | float): in [0, 10].

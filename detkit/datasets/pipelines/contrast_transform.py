@@ -1,4 +1,4 @@
-"""ContrastTransform: AutoAugment's contrast adjustment of the image; boxes, masks and semantic maps are unchanged."""
+"""ContrastTransform: AutoAugment's contrast adjustment (image only)."""
 from __future__ import annotations
 
 from typing import Union
@@ -6,14 +6,23 @@ from typing import Union
 import numpy as np
 
 from detkit.registry import PIPELINES
-from ._augment_utils import adjust_contrast, check_level, check_prob, enhance_level_to_value, require
+
+from ._augment_utils import (
+    adjust_contrast,
+    check_level,
+    check_prob,
+    enhance_level_to_value,
+    require,
+)
 
 
 @PIPELINES.register_module()
 class ContrastTransform:
-    """Apply contrast adjustment to every image in ``img_fields`` with probability ``prob``.
+    """Apply contrast adjustment to each image in ``img_fields`` with probability ``prob``.
 
-    The factor is ``level / 10 * 1.8 + 0.1`` (level 5 leaves the image unchanged); the output is ``factor * img + (1 - factor) * m`` clipped to [0, 255], with ``m`` the rounded mean grey level.
+    The factor is ``level / 10 * 1.8 + 0.1`` (level 5 leaves the image unchanged);
+    the output is ``factor * img + (1 - factor) * m`` clipped to [0, 255],
+    with ``m`` the rounded mean grey level.
 
     Args:
         level (int | float): in [0, 10].

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import require
 
 

@@ -6,6 +6,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import require
 
 

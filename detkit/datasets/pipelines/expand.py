@@ -6,7 +6,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from detkit.registry import PIPELINES
-from ._augment_utils import check_prob, check_single_img_field, require
+
+from ._augment_utils import check_prob, check_single_img_field, require, set_img_shape
 
 
 @PIPELINES.register_module()
@@ -25,7 +26,8 @@ class Expand:
     ``left = int(uniform(0, w * ratio - w))``; ``top = int(uniform(0, h * ratio - h))``.
     The canvas is ``(int(h * ratio), int(w * ratio))``; boxes in ``bbox_fields`` move by
     ``(left, top)``, masks in ``mask_fields`` are expanded with ``masks.expand``.
-    ``img_shape`` is not updated here (MMDetection leaves that to the following Resize).
+    ``img_shape`` (and ``pad_shape`` when present) become the canvas shape; MMDetection
+    leaves them stale for the following Resize to overwrite.
     """
 
     def __init__(self, mean: Sequence[float] = (0, 0, 0), to_rgb: bool = True,
@@ -57,6 +59,7 @@ class Expand:
         top = int(np.random.uniform(0, h * ratio - h))
         expand_img[top:top + h, left:left + w] = img
         results['img'] = expand_img
+        set_img_shape(results, expand_img)
 
         for key in results.get('bbox_fields', []):
             boxes = results[key]

@@ -6,7 +6,9 @@ from typing import Sequence
 import numpy as np
 
 from detkit.registry import PIPELINES
-from ._augment_utils import BBOX2LABEL, BBOX2MASK, bbox_iou, check_single_img_field, require
+
+from ._augment_utils import (BBOX2LABEL, BBOX2MASK, bbox_iou, check_single_img_field, require,
+                             set_img_shape)
 
 
 def _centers_in_patch(boxes: np.ndarray, patch: np.ndarray) -> np.ndarray:
@@ -33,7 +35,8 @@ class MinIoURandomCrop:
         min_crop_size (float): minimum crop side as a fraction of the image side.
         bbox_clip_border (bool): whether to clip boxes to the crop.
 
-    Required keys: ``img`` (H, W, C), ``bbox_fields``. Updates ``img_shape``.
+    Required keys: ``img`` (H, W, C), ``bbox_fields``. Updates ``img_shape`` (and
+    ``pad_shape`` when present).
     """
 
     def __init__(self, min_ious: Sequence[float] = (0.1, 0.3, 0.5, 0.7, 0.9),
@@ -63,7 +66,7 @@ class MinIoURandomCrop:
                     results[mask_key] = results[mask_key][keep.nonzero()[0]].crop(patch)
         img = results['img'][patch[1]:patch[3], patch[0]:patch[2]]
         results['img'] = img
-        results['img_shape'] = img.shape
+        set_img_shape(results, img)
         for key in results.get('seg_fields', []):
             results[key] = results[key][patch[1]:patch[3], patch[0]:patch[2]]
         return results

@@ -6,6 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import find_inside_bboxes, require, set_img_shape
 from ._image import imresize
 

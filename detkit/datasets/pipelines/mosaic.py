@@ -1,12 +1,12 @@
 """Mosaic: YOLOX's four-image mosaic on a 2x canvas (used inside MultiImageMixDataset)."""
 from __future__ import annotations
 
-import copy
 from typing import Sequence
 
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import check_prob, concat_masks, find_inside_bboxes, require, set_img_shape
 from ._image import imresize
 

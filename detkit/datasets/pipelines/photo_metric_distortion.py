@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import check_single_img_field, require
 
 

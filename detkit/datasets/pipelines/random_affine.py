@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import BBOX2LABEL, BBOX2MASK, find_inside_bboxes, require, set_img_shape
 
 # OpenCV warps at most 512 channels at once; masks are warped in stacks of this many

@@ -6,6 +6,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import require
 
 _TEST_PAD_MODES = ('logical_or', 'size_divisor')

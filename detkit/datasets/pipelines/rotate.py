@@ -7,8 +7,16 @@ import cv2
 import numpy as np
 
 from detkit.registry import PIPELINES
-from ._augment_utils import (check_level, check_prob, fill_value3, filter_small_boxes,
-                             level_to_value, random_negative, require)
+
+from ._augment_utils import (
+    check_level,
+    check_prob,
+    fill_value3,
+    filter_small_boxes,
+    level_to_value,
+    random_negative,
+    require,
+)
 from ._image import imrotate
 
 

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from detkit.registry import PIPELINES
+
 from ._augment_utils import require
 
 

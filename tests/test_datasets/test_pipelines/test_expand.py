@@ -60,3 +60,23 @@ def test_errors():
         Expand(ratio_range=(0.5, 2))
     with pytest.raises(KeyError, match="Expand needs the key 'img'"):
         Expand(prob=1.0)(dict(gt_bboxes=np.zeros((0, 4))))
+
+
+def test_masks_expand_with_boxes(monkeypatch):
+    from detkit.structures import BitmapMasks, PolygonMasks
+    _feed(monkeypatch, [0.0, 2.0, 3.7, 1.2])
+    res = _results()
+    bit = np.zeros((1, 4, 5), np.uint8)
+    bit[0, 1:2, 1:3] = 1
+    res['gt_masks'] = BitmapMasks(bit, 4, 5)
+    res['mask_fields'] = ['gt_masks']
+    out = Expand(ratio_range=(1, 4))(res)
+    assert (out['gt_masks'].height, out['gt_masks'].width) == (8, 10)
+    np.testing.assert_allclose(out['gt_masks'].get_bboxes(), out['gt_bboxes'])
+    assert out['img_shape'] == (8, 10, 3)
+    _feed(monkeypatch, [0.0, 2.0, 3.7, 1.2])
+    res = _results()
+    res['gt_masks'] = PolygonMasks([[np.array([1, 1, 3, 1, 3, 2, 1, 2], np.float32)]], 4, 5)
+    res['mask_fields'] = ['gt_masks']
+    out = Expand(ratio_range=(1, 4))(res)
+    np.testing.assert_allclose(out['gt_masks'].get_bboxes(), [[4, 2, 6, 3]])

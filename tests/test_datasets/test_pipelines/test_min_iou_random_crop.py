@@ -74,3 +74,18 @@ def test_seeded_crop_satisfies_its_mode():
 def test_missing_bbox_fields():
     with pytest.raises(KeyError, match="MinIoURandomCrop needs the key 'bbox_fields'"):
         MinIoURandomCrop()(dict(img=np.zeros((4, 4, 3), np.uint8)))
+
+
+def test_masks_cropped_with_boxes(monkeypatch):
+    from detkit.structures import BitmapMasks
+    _feed(monkeypatch, 'choice', [0])
+    _feed(monkeypatch, 'uniform', [50.0, 60.0, 10.5, 20.2])
+    res = _results()
+    bit = np.zeros((3, 100, 100), np.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(res['gt_bboxes'].astype(int)):
+        bit[i, y1:y2, x1:x2] = 1
+    res['gt_masks'] = BitmapMasks(bit, 100, 100)
+    out = MinIoURandomCrop()(res)
+    masks = out['gt_masks']
+    assert len(masks) == 2 and (masks.height, masks.width) == (60, 50)
+    np.testing.assert_allclose(masks.get_bboxes(), out['gt_bboxes'])

@@ -50,3 +50,18 @@ def test_arguments():
         Rotate(1, scale='2')
     with pytest.raises(KeyError, match="Rotate needs the key 'img'"):
         Rotate(1, prob=1.0)(dict(img_shape=(2, 2, 3)))
+
+
+def test_masks_follow_boxes(monkeypatch):
+    from detkit.structures import BitmapMasks
+    _feed_rand(monkeypatch, [0.0, 0.9])
+    res = _results()
+    h, w = res['img'].shape[:2]
+    bit = np.zeros((len(res['gt_bboxes']), h, w), np.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(res['gt_bboxes'].astype(int)):
+        bit[i, y1:y2, x1:x2] = 1
+    res['gt_masks'] = BitmapMasks(bit, h, w)
+    res['mask_fields'] = ['gt_masks']
+    out = Rotate(level=10, max_rotate_angle=90, prob=1.0)(res)
+    assert len(out['gt_masks']) == len(out['gt_bboxes']) == 1
+    np.testing.assert_allclose(out['gt_masks'].get_bboxes(), out['gt_bboxes'], atol=1)

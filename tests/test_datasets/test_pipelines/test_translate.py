@@ -40,3 +40,18 @@ def test_errors():
         Translate(1, direction='up')
     with pytest.raises(KeyError, match="Translate needs the key 'img_shape'"):
         Translate(1, prob=1.0)(dict(img=np.zeros((2, 2, 3), np.uint8)))
+
+
+def test_masks_follow_boxes(monkeypatch):
+    from detkit.structures import BitmapMasks
+    _feed_rand(monkeypatch, [0.0, 0.9])
+    res = _results()
+    h, w = res['img'].shape[:2]
+    bit = np.zeros((len(res['gt_bboxes']), h, w), np.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(res['gt_bboxes'].astype(int)):
+        bit[i, y1:y2, x1:x2] = 1
+    res['gt_masks'] = BitmapMasks(bit, h, w)
+    res['mask_fields'] = ['gt_masks']
+    out = Translate(level=10, prob=1.0, max_translate_offset=5)(res)
+    assert len(out['gt_masks']) == len(out['gt_bboxes']) == 1
+    np.testing.assert_allclose(out['gt_masks'].get_bboxes(), out['gt_bboxes'], atol=0)
