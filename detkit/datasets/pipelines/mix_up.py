@@ -7,7 +7,7 @@ import numpy as np
 
 from detkit.registry import PIPELINES
 
-from ._augment_utils import find_inside_bboxes, require, set_img_shape
+from ._augment_utils import concat_masks, find_inside_bboxes, require, set_img_shape
 from ._image import imresize
 
 
@@ -56,8 +56,9 @@ class MixUp:
         skip_filter (bool): skip the three filters above. Default True.
 
     Required keys: ``img`` (H, W, 3), ``gt_bboxes``, ``gt_labels``, ``mix_results`` (one
-    result dict with ``img``, ``gt_bboxes``, ``gt_labels``). Boxes only: instance masks in
-    ``gt_masks`` raise a ``ValueError`` (MMDetection 2.25 would silently misalign them).
+    result dict with ``img``, ``gt_bboxes``, ``gt_labels``). Instance masks (``gt_masks`` in
+    both results) follow the same resize, paste, jitter, flip, pad and crop and are
+    appended like the boxes (MMDetection 2.25 leaves them behind, misaligned).
     """
 
     def __init__(self, img_scale: Sequence[int] = (640, 640),
@@ -98,9 +99,9 @@ class MixUp:
             n = len(mix) if isinstance(mix, (list, tuple)) else type(mix).__name__
             raise ValueError(f'MixUp mixes 2 images: mix_results must hold 1 result, got {n}')
         require(mix[0], ['img', 'gt_bboxes', 'gt_labels'], 'MixUp (mix_results[0])')
-        if 'gt_masks' in results or results.get('mask_fields'):
-            raise ValueError('MixUp supports boxes only; drop gt_masks (LoadAnnotations('
-                             'with_mask=False)) before MixUp')
+        if ('gt_masks' in results) != ('gt_masks' in mix[0]):
+            raise KeyError('MixUp: gt_masks must be in both results and mix_results[0] or in '
+                           'neither; load both images with the same LoadAnnotations')
         return mix[0]
 
     def _mixup_transform(self, results: dict) -> dict:
@@ -118,6 +119,7 @@ class MixUp:
         scale_ratio = min(dyn_h / retrieve_img.shape[0], dyn_w / retrieve_img.shape[1])
         retrieve_img = imresize(retrieve_img, (int(retrieve_img.shape[1] * scale_ratio),
                                                int(retrieve_img.shape[0] * scale_ratio)))
+        resized_hw = retrieve_img.shape[:2]
         out_img[:retrieve_img.shape[0], :retrieve_img.shape[1]] = retrieve_img
         # 3. scale jitter, 4. flip
         scale_ratio *= jit_factor
@@ -165,6 +167,17 @@ class MixUp:
         mixup_boxes = np.concatenate((results['gt_bboxes'], cp_boxes), axis=0)
         mixup_labels = np.concatenate((results['gt_labels'], labels), axis=0)
         inside = find_inside_bboxes(mixup_boxes, target_h, target_w)
+        if 'gt_masks' in results:
+            masks = retrieve['gt_masks'].resize(resized_hw).pad((dyn_h, dyn_w))
+            masks = masks.resize((origin_h, origin_w))
+            if is_flip:
+                masks = masks.flip('horizontal')
+            masks = masks.pad(padded.shape[:2]).crop(
+                np.array([x_offset, y_offset, x_offset + target_w, y_offset + target_h]))
+            if not self.skip_filter:
+                masks = masks[np.nonzero(keep)[0]]
+            mixed = concat_masks([results['gt_masks'], masks], target_h, target_w)
+            results['gt_masks'] = mixed[np.nonzero(inside)[0]]
         results['img'] = mixup_img.astype(np.uint8)
         set_img_shape(results, results['img'])
         results['gt_bboxes'] = mixup_boxes[inside]

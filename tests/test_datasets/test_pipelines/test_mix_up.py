@@ -83,3 +83,43 @@ def test_errors():
     del res['gt_labels']
     with pytest.raises(KeyError, match="MixUp needs the key 'gt_labels'"):
         MixUp()(res)
+
+
+def _add_box_masks(res):
+    from detkit.structures import BitmapMasks
+    for r in [res] + res['mix_results']:
+        h, w = r['img'].shape[:2]
+        bit = np.zeros((len(r['gt_bboxes']), h, w), np.uint8)
+        for i, (x1, y1, x2, y2) in enumerate(r['gt_bboxes'].astype(int)):
+            bit[i, y1:y2, x1:x2] = 1
+        r['gt_masks'] = BitmapMasks(bit, h, w)
+    return res
+
+
+def test_masks_follow_jitter_and_flip(monkeypatch):
+    _feed(monkeypatch, 'uniform', [1.5, 0.9])
+    out = MixUp(img_scale=(4, 4))(_add_box_masks(_results()))
+    masks = out['gt_masks']
+    assert (masks.height, masks.width) == (6, 8) and len(masks) == 2
+    np.testing.assert_allclose(masks.get_bboxes(), out['gt_bboxes'])
+
+
+def test_masks_follow_crop_and_filters(monkeypatch):
+    _feed(monkeypatch, 'uniform', [1.0, 0.2])
+    _feed(monkeypatch, 'randint', [1])
+    res = _add_box_masks(_results(ori_hw=(2, 4), retrieve_boxes=((0, 0, 2, 2), (3, 3, 4, 4))))
+    out = MixUp(img_scale=(4, 4))(res)
+    assert len(out['gt_masks']) == 2
+    np.testing.assert_allclose(out['gt_masks'].get_bboxes(), out['gt_bboxes'])
+    _feed(monkeypatch, 'uniform', [1.0, 0.2])
+    _feed(monkeypatch, 'randint', [1])
+    res = _add_box_masks(_results(ori_hw=(2, 4), retrieve_boxes=((0, 0, 2, 2), (3, 3, 4, 4))))
+    out = MixUp(img_scale=(4, 4), skip_filter=False, min_bbox_size=1.5)(res)
+    assert len(out['gt_masks']) == len(out['gt_labels']) == 1
+
+
+def test_masks_on_one_side_only():
+    res = _add_box_masks(_results())
+    del res['mix_results'][0]['gt_masks']
+    with pytest.raises(KeyError, match='MixUp: gt_masks must be in both'):
+        MixUp()(res)
