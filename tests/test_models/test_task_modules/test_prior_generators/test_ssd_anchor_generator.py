@@ -39,7 +39,7 @@ def test_ssd300_sizes_and_anchors():
 
 def test_explicit_sizes_and_errors():
     gen = build_prior_generator(dict(type='SSDAnchorGenerator', strides=[16], ratios=[[2]],
-                                     min_sizes=[10], max_sizes=[40]))
+                                     min_sizes=[10], max_sizes=[40], scale_major=False))
     assert gen.base_anchors[0][1].tolist() == pytest.approx(_box(8, 8, 20, 20))
     with pytest.raises(ValueError, match='one of'):
         build_prior_generator(dict(SSD300, input_size=320))
