@@ -10,12 +10,12 @@ float arrays ``(x1, y1, x2, y2)`` in absolute pixels.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Union
+from typing import Any
 
 import cv2
 import numpy as np
 
-from detkit.utils.suggest import did_you_mean
+from ._utils import require  # noqa: F401  (re-exported: one message format for all)
 
 #: Levels of the AutoAugment transforms run from 0 to this value.
 MAX_LEVEL = 10
@@ -26,17 +26,6 @@ BBOX2MASK = {'gt_bboxes': 'gt_masks', 'gt_bboxes_ignore': 'gt_masks_ignore'}
 
 
 # -- results-dict checks ------------------------------------------------------------------
-def require(results: dict, keys: Union[str, Iterable[str]], owner: str) -> None:
-    """Raise a ``KeyError`` naming ``owner`` and the first of ``keys`` missing in ``results``."""
-    if not isinstance(results, dict):
-        raise TypeError(f'{owner} expects a results dict, but got {type(results).__name__}')
-    for key in [keys] if isinstance(keys, str) else keys:
-        if key not in results:
-            raise KeyError(
-                f'{owner} needs the key {key!r} in results, but it is missing'
-                f'{did_you_mean(key, results)}; present keys: {sorted(results)}')
-
-
 def check_single_img_field(results: dict, owner: str) -> None:
     """The transforms that build a new canvas handle one image only (as in MMDetection)."""
     fields = results.get('img_fields', ['img'])

@@ -6,7 +6,9 @@ from typing import Optional
 
 import numpy as np
 
-from detkit.registry import PIPELINES, build_from_cfg
+from detkit.registry import PIPELINES
+
+from .compose import Compose
 
 
 @PIPELINES.register_module()
@@ -44,18 +46,12 @@ class AutoAugment:
                     raise ValueError(f'AutoAugment: policies[{i}][{j}] must be a dict with the '
                                      f'key "type", but got {augment!r}')
         self.policies = copy.deepcopy(policies)
-        self.transforms = [[build_from_cfg(cfg, PIPELINES) for cfg in policy]
-                           for policy in self.policies]
+        self.transforms = [Compose(policy) for policy in self.policies]
 
     def __call__(self, results: dict) -> Optional[dict]:
         # draw an index (not np.random.choice on the list) so ragged policies are fine;
         # this consumes the RNG exactly like MMDetection's choice over Compose objects
-        policy = self.transforms[np.random.choice(len(self.transforms))]
-        for transform in policy:
-            results = transform(results)
-            if results is None:
-                return None
-        return results
+        return self.transforms[np.random.choice(len(self.transforms))](results)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(policies={self.policies})'

@@ -100,3 +100,53 @@ def test_get_indexes_and_errors():
         Mosaic()(res)
     with pytest.raises(TypeError, match='img_scale'):
         Mosaic(img_scale=[640, 640])
+
+
+def _scene(seed, size=(48, 40)):
+    """A synthetic shapes scene as a pipeline results dict with bitmap masks."""
+    import cv2
+
+    from detkit.datasets.synthetic import SyntheticShapes
+    img, anns = SyntheticShapes(img_size=size, crowd_prob=0.0, empty_prob=0.0).generate(
+        np.random.default_rng(seed))
+    h, w = img.shape[:2]
+    masks = np.zeros((len(anns), h, w), np.uint8)
+    for i, ann in enumerate(anns):
+        for poly in ann['segmentation']:
+            cv2.fillPoly(masks[i], [np.round(np.array(poly).reshape(-1, 2)).astype(np.int32)], 1)
+    bit = BitmapMasks(masks, h, w)
+    return dict(img=img, img_shape=img.shape, gt_bboxes=bit.get_bboxes(),
+                gt_labels=np.array([a['label'] for a in anns], np.int64), gt_masks=bit,
+                bbox_fields=['gt_bboxes'], mask_fields=['gt_masks'])
+
+
+def test_yolox_chain_keeps_boxes_masks_and_shapes_consistent():
+    from detkit.datasets.pipelines import MixUp, RandomAffine, YOLOXHSVRandomAug
+    scale = (32, 40)
+    mosaic = Mosaic(img_scale=scale)
+    affine = RandomAffine(scaling_ratio_range=(0.5, 1.5), border=(-16, -20))
+    mixup = MixUp(img_scale=scale, ratio_range=(0.8, 1.6))
+    hsv = YOLOXHSVRandomAug()
+    np.random.seed(0)
+    total = 0
+    for seed in range(4):
+        res = _scene(seed)
+        res['mix_results'] = [_scene(10 * seed + k) for k in range(1, 4)]
+        res = affine(mosaic(res))
+        res['mix_results'] = [affine(mosaic(dict(_scene(seed + 50),
+                                                 mix_results=[_scene(seed + 60 + k)
+                                                              for k in range(3)])))]
+        out = hsv(mixup(res))
+        img, boxes, masks = out['img'], out['gt_bboxes'], out['gt_masks']
+        assert img.shape == (32, 40, 3) and img.dtype == np.uint8
+        assert out['img_shape'] == img.shape
+        assert len(boxes) == len(out['gt_labels']) == len(masks)
+        assert (masks.height, masks.width) == (32, 40)
+        assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 40).all() and (boxes[:, 3] <= 32).all()
+        # each mask lies inside its box (a pixel of slack for the rasterised warps)
+        mb = masks.get_bboxes()
+        nonempty = masks.areas > 0
+        assert (mb[nonempty, :2] >= boxes[nonempty, :2] - 1).all()
+        assert (mb[nonempty, 2:] <= boxes[nonempty, 2:] + 1).all()
+        total += int(nonempty.sum())
+    assert total >= 8  # the invariants were checked on real objects
