@@ -7,7 +7,7 @@ import numpy as np
 
 from detkit.registry import PIPELINES
 
-from ._augment_utils import require
+from ._augment_utils import BBOX2LABEL, BBOX2MASK, require
 
 _TEST_PAD_MODES = ('logical_or', 'size_divisor')
 
@@ -42,8 +42,9 @@ class RandomCenterCropPad:
         bbox_clip_border (bool): whether to clip boxes to the canvas.
 
     Required keys: ``img`` (H, W, C) float32 (load with ``to_float32=True``), and
-    ``gt_bboxes`` in train mode. Boxes only: masks and semantic maps are not supported
-    (as in MMDetection) and raise a ``ValueError``.
+    ``gt_bboxes`` in train mode. Instance masks of ``gt_bboxes`` / ``gt_bboxes_ignore``
+    are cropped and placed like the image (MMDetection raises for them); semantic maps
+    are not supported and raise a ``ValueError``.
     """
 
     def __init__(self, crop_size: Optional[Sequence[int]] = None,
@@ -129,9 +130,9 @@ class RandomCenterCropPad:
     def _train_aug(self, results: dict) -> dict:
         name = type(self).__name__
         require(results, 'gt_bboxes', name)
-        if results.get('mask_fields') or 'gt_masks' in results or results.get('seg_fields'):
-            raise ValueError(f'{name} supports boxes only (as in MMDetection); remove '
-                             f'gt_masks / seg_fields or use another crop')
+        if results.get('seg_fields'):
+            raise ValueError(f'{name} does not support semantic maps (seg_fields '
+                             f'{results["seg_fields"]}), as in MMDetection')
         img = results['img']
         h, w = img.shape[:2]
         boxes = results['gt_bboxes']
@@ -151,7 +152,6 @@ class RandomCenterCropPad:
                 results['img'] = canvas
                 results['img_shape'] = canvas.shape
                 results['pad_shape'] = canvas.shape
-                x0, y0 = patch[:2]
                 # image point (x, y) lands at (x - center_x + new_w // 2, ...) in the canvas
                 shift_x = new_w // 2 - center_x
                 shift_y = new_h // 2 - center_y
@@ -165,8 +165,14 @@ class RandomCenterCropPad:
                         field[:, 1:4:2] = np.clip(field[:, 1:4:2], 0, new_h)
                     keep = (field[:, 2] > field[:, 0]) & (field[:, 3] > field[:, 1])
                     results[key] = field[keep]
-                    if key == 'gt_bboxes' and 'gt_labels' in results:
-                        results['gt_labels'] = results['gt_labels'][inside][keep]
+                    kept = np.nonzero(inside)[0][keep]
+                    label_key, mask_key = BBOX2LABEL.get(key), BBOX2MASK.get(key)
+                    if label_key in results:
+                        results[label_key] = results[label_key][kept]
+                    if mask_key in results:
+                        # the cropped area lands at (shift_x + x0, shift_y + y0) of the canvas
+                        results[mask_key] = results[mask_key][kept].crop(patch).expand(
+                            new_h, new_w, int(shift_y + patch[1]), int(shift_x + patch[0]))
                 return results
 
     def _test_aug(self, results: dict) -> dict:

@@ -75,6 +75,29 @@ def test_errors():
         t(dict(img=np.zeros((4, 4, 3), np.uint8)))
     with pytest.raises(KeyError, match="RandomCenterCropPad needs the key 'gt_bboxes'"):
         t(dict(img=np.zeros((4, 4, 3), np.float32)))
-    with pytest.raises(ValueError, match='boxes only'):
+    with pytest.raises(ValueError, match='semantic maps'):
         t(dict(img=np.zeros((4, 4, 3), np.float32), gt_bboxes=np.zeros((0, 4)),
-               gt_masks=object()))
+               gt_semantic_seg=np.zeros((4, 4)), seg_fields=['gt_semantic_seg']))
+
+
+def test_train_masks_follow_boxes(monkeypatch):
+    from detkit.structures import BitmapMasks
+    img = np.random.RandomState(1).rand(100, 100, 3).astype(np.float32)
+    boxes = np.array([[10, 20, 30, 40], [80, 80, 90, 90], [0, 50, 20, 70], [2, 2, 6, 6]],
+                     np.float32)
+    bit = np.zeros((4, 100, 100), np.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(boxes.astype(int)):
+        bit[i, y1:y2, x1:x2] = 1
+    # centre (10, 50): the canvas gets 15 px of padding on the left
+    _feed(monkeypatch, 'randint', [10, 50])
+    t = RandomCenterCropPad(crop_size=(50, 50), ratios=(1.0,), border=10,
+                            test_pad_mode=None, **NORM)
+    out = t(dict(img=img, gt_bboxes=boxes, gt_labels=np.arange(4), bbox_fields=['gt_bboxes'],
+                 gt_masks=BitmapMasks(bit, 100, 100), mask_fields=['gt_masks']))
+    # shift (25 - 10, 25 - 50): box 0 -> [25, -5, 45, 15] -> clipped [25, 0, 45, 15];
+    # box 2 -> [15, 25, 35, 45]; boxes 1 and 3 have their centre outside the crop
+    np.testing.assert_allclose(out['gt_bboxes'], [[25, 0, 45, 15], [15, 25, 35, 45]])
+    np.testing.assert_array_equal(out['gt_labels'], [0, 2])
+    masks = out['gt_masks']
+    assert (masks.height, masks.width) == (50, 50)
+    np.testing.assert_allclose(masks.get_bboxes(), out['gt_bboxes'])
