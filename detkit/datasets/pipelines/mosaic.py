@@ -7,7 +7,15 @@ import numpy as np
 
 from detkit.registry import PIPELINES
 
-from ._augment_utils import check_prob, concat_masks, find_inside_bboxes, require, set_img_shape
+from ._augment_utils import (
+    BBOX2LABEL,
+    BBOX2MASK,
+    check_prob,
+    concat_masks,
+    find_inside_bboxes,
+    require,
+    set_img_shape,
+)
 from ._image import imresize
 
 _LOCS = ('top_left', 'top_right', 'bottom_left', 'bottom_right')
@@ -43,8 +51,9 @@ class Mosaic:
     centre (top-left, top-right, bottom-left, bottom-right in that order), cropped where
     it leaves the canvas. Boxes are scaled and shifted alike, clipped when
     ``bbox_clip_border``, optionally filtered by size, and those entirely outside the
-    canvas are removed. Instance masks (``gt_masks``), when every image has them, are
-    placed the same way (MMDetection 2.25 leaves them untouched, which misaligns them).
+    canvas are removed. Other box fields (``gt_bboxes_ignore``) and the instance masks
+    of each box field are moved the same way (MMDetection 2.25 moves only ``gt_bboxes``
+    and ``gt_labels``, leaving masks and ignored boxes misaligned).
 
     Args:
         img_scale (tuple[int]): (h, w) of one image's slot. Default (640, 640).
@@ -104,9 +113,8 @@ class Mosaic:
         center_x = int(np.random.uniform(*self.center_ratio_range) * scale_w)
         center_y = int(np.random.uniform(*self.center_ratio_range) * scale_h)
         patches = [results] + list(results['mix_results'])
-        with_mask = all('gt_masks' in p for p in patches)
 
-        bboxes, labels, masks = [], [], []
+        placements = []  # per sub-image: (scale ratio, paste coord, crop coord, resized (h, w))
         for loc, patch in zip(_LOCS, patches):
             img_i = patch['img']
             h_i, w_i = img_i.shape[:2]
@@ -117,34 +125,52 @@ class Mosaic:
             x1_p, y1_p, x2_p, y2_p = paste
             x1_c, y1_c, x2_c, y2_c = crop
             mosaic_img[y1_p:y2_p, x1_p:x2_p] = img_i[y1_c:y2_c, x1_c:x2_c]
+            placements.append((ratio, paste, crop, (new_h, new_w)))
 
-            boxes_i = np.array(patch['gt_bboxes'], copy=True)
-            if boxes_i.shape[0] > 0:
-                boxes_i[:, 0::2] = ratio * boxes_i[:, 0::2] + (x1_p - x1_c)
-                boxes_i[:, 1::2] = ratio * boxes_i[:, 1::2] + (y1_p - y1_c)
-            bboxes.append(boxes_i)
-            labels.append(np.array(patch['gt_labels'], copy=True))
-            if with_mask:
-                masks.append(patch['gt_masks'].resize((new_h, new_w))
-                             .crop(np.array(crop)).expand(canvas_h, canvas_w, y1_p, x1_p))
-
-        mosaic_bboxes = np.concatenate(bboxes, 0)
-        mosaic_labels = np.concatenate(labels, 0)
-        mosaic_masks = concat_masks(masks, canvas_h, canvas_w) if with_mask else None
-        if self.bbox_clip_border:
-            mosaic_bboxes[:, 0::2] = np.clip(mosaic_bboxes[:, 0::2], 0, canvas_w)
-            mosaic_bboxes[:, 1::2] = np.clip(mosaic_bboxes[:, 1::2], 0, canvas_h)
-        keep = find_inside_bboxes(mosaic_bboxes, canvas_h, canvas_w)
-        if not self.skip_filter:
-            keep &= ((mosaic_bboxes[:, 2] - mosaic_bboxes[:, 0]) > self.min_bbox_size) & \
-                    ((mosaic_bboxes[:, 3] - mosaic_bboxes[:, 1]) > self.min_bbox_size)
         results['img'] = mosaic_img
         set_img_shape(results, mosaic_img)
-        results['gt_bboxes'] = mosaic_bboxes[keep]
-        results['gt_labels'] = mosaic_labels[keep]
-        if with_mask:
-            results['gt_masks'] = mosaic_masks[np.nonzero(keep)[0]]
+        # gt_bboxes first, then e.g. gt_bboxes_ignore, each with its labels and masks
+        keys = ['gt_bboxes'] + [k for k in results.get('bbox_fields', []) if k != 'gt_bboxes']
+        for key in keys:
+            self._merge_field(results, patches, placements, key)
         return results
+
+    def _merge_field(self, results: dict, patches: list, placements: list, key: str) -> None:
+        """Move the boxes of ``key`` (with their labels and masks) of every sub-image onto
+        the canvas and keep those inside it; a sub-image without ``key`` adds none."""
+        canvas_h, canvas_w = results['img'].shape[:2]
+        label_key, mask_key = BBOX2LABEL.get(key), BBOX2MASK.get(key)
+        with_label = label_key in results
+        with_mask = mask_key in results or any(mask_key in p for p in patches[1:])
+        if with_mask and not all(mask_key in p for p in patches):
+            raise KeyError(f'Mosaic: {mask_key!r} must be in all 4 results or in none; load '
+                           f'every image with the same LoadAnnotations')
+        bboxes, labels, masks = [], [], []
+        for patch, (ratio, paste, crop, new_hw) in zip(patches, placements):
+            boxes_i = np.array(patch.get(key, np.zeros((0, 4), np.float32)), copy=True)
+            if boxes_i.shape[0] > 0:
+                boxes_i[:, 0::2] = ratio * boxes_i[:, 0::2] + (paste[0] - crop[0])
+                boxes_i[:, 1::2] = ratio * boxes_i[:, 1::2] + (paste[1] - crop[1])
+            bboxes.append(boxes_i.reshape(-1, 4))
+            if with_label:
+                labels.append(np.asarray(patch.get(label_key, np.zeros((len(boxes_i),),
+                                                                        np.int64))))
+            if with_mask:
+                masks.append(patch[mask_key].resize(new_hw).crop(np.array(crop))
+                             .expand(canvas_h, canvas_w, paste[1], paste[0]))
+        merged = np.concatenate(bboxes, 0)
+        if self.bbox_clip_border:
+            merged[:, 0::2] = np.clip(merged[:, 0::2], 0, canvas_w)
+            merged[:, 1::2] = np.clip(merged[:, 1::2], 0, canvas_h)
+        keep = find_inside_bboxes(merged, canvas_h, canvas_w)
+        if not self.skip_filter and key == 'gt_bboxes':
+            keep &= ((merged[:, 2] - merged[:, 0]) > self.min_bbox_size) & \
+                    ((merged[:, 3] - merged[:, 1]) > self.min_bbox_size)
+        results[key] = merged[keep]
+        if with_label:
+            results[label_key] = np.concatenate(labels, 0)[keep]
+        if with_mask:
+            results[mask_key] = concat_masks(masks, canvas_h, canvas_w)[np.nonzero(keep)[0]]
 
     def _mosaic_combine(self, loc: str, center_xy: Sequence[int],
                         img_wh: Sequence[int]) -> tuple:

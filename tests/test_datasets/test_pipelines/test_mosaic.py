@@ -76,6 +76,26 @@ def test_polygon_masks_follow(monkeypatch):
     np.testing.assert_allclose(out['gt_masks'].get_bboxes(), out['gt_bboxes'])
 
 
+def test_ignore_boxes_move_too(monkeypatch):
+    _feed(monkeypatch, [0.0, 0.75, 1.25])
+    res = _results()
+    res['bbox_fields'] = ['gt_bboxes', 'gt_bboxes_ignore']
+    res['gt_bboxes_ignore'] = np.array([[8, 0, 12, 4]], np.float32)     # top-left slot
+    res['mix_results'][2]['gt_bboxes_ignore'] = np.array([[0, 0, 6, 2]], np.float32)
+    out = Mosaic(img_scale=(4, 6))(res)
+    # 0.5 * [8, 0, 12, 4] + (-2, 1) = [2, 1, 4, 3]; [0, 0, 6, 2] + (4, 5) = [4, 5, 10, 7]
+    np.testing.assert_allclose(out['gt_bboxes_ignore'], [[2, 1, 4, 3], [4, 5, 10, 7]])
+    assert len(out['gt_bboxes']) == 4
+
+
+def test_masks_on_some_images_only(monkeypatch):
+    _feed(monkeypatch, [0.0, 0.75, 1.25])
+    res = _results(masks=True)
+    del res['mix_results'][1]['gt_masks']
+    with pytest.raises(KeyError, match="Mosaic: 'gt_masks' must be in all 4 results"):
+        Mosaic(img_scale=(4, 6))(res)
+
+
 def test_size_filter_and_prob(monkeypatch):
     _feed(monkeypatch, [0.0, 0.75, 1.25])
     out = Mosaic(img_scale=(4, 6), skip_filter=False, min_bbox_size=1.5)(_results())
