@@ -45,6 +45,8 @@ class YOLOXHSVRandomAug:
         hsv[..., 0] = (hsv[..., 0] + gains[0]) % 180
         hsv[..., 1] = np.clip(hsv[..., 1] + gains[1], 0, 255)
         hsv[..., 2] = np.clip(hsv[..., 2] + gains[2], 0, 255)
+        # cv2 writes into ``dst`` only when it is contiguous (a flipped view is not)
+        img = np.ascontiguousarray(img)
         cv2.cvtColor(hsv.astype(img.dtype), cv2.COLOR_HSV2BGR, dst=img)
         results['img'] = img
         return results

@@ -47,3 +47,12 @@ def test_float_image_and_missing_key_raise():
         YOLOXHSVRandomAug()(dict(img=np.zeros((2, 2, 3), np.float32)))
     with pytest.raises(KeyError, match="YOLOXHSVRandomAug.*'img'"):
         YOLOXHSVRandomAug()(dict())
+
+
+def test_flipped_view_input(monkeypatch):
+    _force(monkeypatch, [0, 0, -1.0], [0, 0, 1])
+    base = np.full((2, 3, 3), 100, np.uint8)
+    base[:, 0] = 200
+    out = YOLOXHSVRandomAug()(dict(img=base[:, ::-1]))['img']
+    np.testing.assert_array_equal(out[:, 2], 170)  # the bright column, now on the right
+    np.testing.assert_array_equal(out[:, :2], 70)
