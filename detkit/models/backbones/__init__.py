@@ -2,8 +2,13 @@
 from .basic_block import BasicBlock
 from .bottleneck import Bottleneck
 from .csp_darknet import CSPDarknet
+from .darknet import Darknet
+from .mobilenet_v2 import MobileNetV2
+from .regnet import RegNet
 from .resnet import ResNet
 from .resnet_v1d import ResNetV1d
 from .resnext import ResNeXt
+from .ssd_vgg import SSDVGG
 
-__all__ = ['BasicBlock', 'Bottleneck', 'CSPDarknet', 'ResNet', 'ResNetV1d', 'ResNeXt']
+__all__ = ['BasicBlock', 'Bottleneck', 'CSPDarknet', 'Darknet', 'MobileNetV2', 'RegNet',
+           'ResNet', 'ResNetV1d', 'ResNeXt', 'SSDVGG']

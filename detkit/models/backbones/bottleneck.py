@@ -31,6 +31,8 @@ class Bottleneck(BaseModule):
         groups, base_width, base_channels (int): ResNeXt's cardinality; the
             grouped width is ``floor(planes * base_width / base_channels) * groups``
             (``planes`` when groups == 1).
+        expansion (int, optional): output channels are ``planes * expansion``;
+            default the class attribute 4 (RegNet uses 1).
 
     Shapes: ``(B, inplanes, H, W) -> (B, 4 * planes, H/stride, W/stride)``.
     """
@@ -42,7 +44,7 @@ class Bottleneck(BaseModule):
                  with_cp: bool = False, conv_cfg: Optional[dict] = None,
                  norm_cfg: dict = dict(type='BN'), dcn: Optional[dict] = None,
                  plugins: Optional[list] = None, groups: int = 1, base_width: int = 4,
-                 base_channels: int = 64, init_cfg=None):
+                 base_channels: int = 64, expansion: Optional[int] = None, init_cfg=None):
         super().__init__(init_cfg)
         if style not in ('pytorch', 'caffe'):
             raise ValueError(f"Bottleneck: style must be 'pytorch' or 'caffe', but got {style!r}")
@@ -56,6 +58,8 @@ class Bottleneck(BaseModule):
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
         self.with_plugins = bool(plugins)
+        if expansion is not None:
+            self.expansion = expansion
         self.conv1_stride, self.conv2_stride = (1, stride) if style == 'pytorch' else (stride, 1)
         width = planes if groups == 1 else math.floor(planes * base_width / base_channels) * groups
         out_planes = planes * self.expansion

@@ -25,6 +25,7 @@ class ResLayer(Sequential):
         conv_cfg, norm_cfg (dict): layer configs.
         downsample_first (bool): put the downsampling block first (ResNet) or
             last (Hourglass).
+        expansion (int, optional): overrides ``block.expansion`` (RegNet: 1).
         **kwargs: passed to every block.
 
     The shortcut is ``downsample`` = Sequential([AvgPool,] conv, norm), so its
@@ -33,9 +34,14 @@ class ResLayer(Sequential):
 
     def __init__(self, block: type, inplanes: int, planes: int, num_blocks: int,
                  stride: int = 1, avg_down: bool = False, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'), downsample_first: bool = True, **kwargs):
+                 norm_cfg: dict = dict(type='BN'), downsample_first: bool = True,
+                 expansion: Optional[int] = None, **kwargs):
         self.block = block
-        out_planes = planes * block.expansion
+        if expansion is not None:
+            kwargs['expansion'] = expansion  # the block must accept it (Bottleneck does)
+        else:
+            expansion = block.expansion
+        out_planes = planes * expansion
         downsample = None
         if stride != 1 or inplanes != out_planes:
             parts: list[nn.Module] = []
