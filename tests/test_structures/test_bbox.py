@@ -2,9 +2,20 @@ import numpy as np
 import pytest
 import torch
 
-from detkit.structures import (bbox2distance, bbox2result, bbox2roi, bbox_cxcywh_to_xyxy,
-                               bbox_flip, bbox_mapping, bbox_mapping_back, bbox_rescale,
-                               bbox_xyxy_to_cxcywh, distance2bbox, find_inside_bboxes, roi2bbox)
+from detkit.structures import (
+    bbox2distance,
+    bbox2result,
+    bbox2roi,
+    bbox_cxcywh_to_xyxy,
+    bbox_flip,
+    bbox_mapping,
+    bbox_mapping_back,
+    bbox_rescale,
+    bbox_xyxy_to_cxcywh,
+    distance2bbox,
+    find_inside_bboxes,
+    roi2bbox,
+)
 
 
 def test_bbox_flip_all_directions():

@@ -1,9 +1,20 @@
 import numpy as np
 import pytest
 
-from detkit.structures.image_ops import (imflip, imfrombytes, imnormalize, impad,
-                                         impad_to_multiple, imread, imrescale, imresize,
-                                         imrotate, imshear, imtranslate, rescale_size)
+from detkit.structures.image_ops import (
+    imflip,
+    imfrombytes,
+    imnormalize,
+    impad,
+    impad_to_multiple,
+    imread,
+    imrescale,
+    imresize,
+    imrotate,
+    imshear,
+    imtranslate,
+    rescale_size,
+)
 
 
 def test_rescale_size_and_imrescale():

@@ -25,7 +25,7 @@ def _apply_hwc(masks: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.
         ndarray: (N, H', W') with the dtype of ``masks``.
     """
     dtype = masks.dtype
-    work = masks.astype(np.uint8) if dtype == bool else masks
+    work = masks.astype(np.uint8) if dtype.kind == 'b' else masks
     outs = []
     for start in range(0, len(work), _CV_CHANNEL_CHUNK):
         chunk = np.ascontiguousarray(work[start:start + _CV_CHANNEL_CHUNK].transpose(1, 2, 0))
@@ -70,7 +70,7 @@ class BitmapMasks(BaseInstanceMasks):
                              f'height={self.height}, width={self.width}')
 
     # -- container ----------------------------------------------------------------------
-    def __getitem__(self, index) -> 'BitmapMasks':
+    def __getitem__(self, index) -> BitmapMasks:
         masks = self.masks[index].reshape(-1, self.height, self.width)
         return BitmapMasks(masks, self.height, self.width)
 
@@ -84,17 +84,17 @@ class BitmapMasks(BaseInstanceMasks):
         return (f'{self.__class__.__name__}(num_masks={len(self.masks)}, '
                 f'height={self.height}, width={self.width})')
 
-    def _empty(self, h: int, w: int) -> 'BitmapMasks':
+    def _empty(self, h: int, w: int) -> BitmapMasks:
         return BitmapMasks(np.empty((0, h, w), dtype=np.uint8), h, w)
 
     # -- geometry -----------------------------------------------------------------------
     def rescale(self, scale: Union[float, Sequence[int]],
-                interpolation: str = 'nearest') -> 'BitmapMasks':
+                interpolation: str = 'nearest') -> BitmapMasks:
         """Rescale keeping the aspect ratio, like ``_image.imrescale`` on each mask."""
         new_w, new_h = _image.rescale_size((self.width, self.height), scale)
         return self.resize((new_h, new_w), interpolation)
 
-    def resize(self, out_shape: Sequence[int], interpolation: str = 'nearest') -> 'BitmapMasks':
+    def resize(self, out_shape: Sequence[int], interpolation: str = 'nearest') -> BitmapMasks:
         """Resize to ``out_shape`` = (h, w)."""
         h, w = int(out_shape[0]), int(out_shape[1])
         if len(self.masks) == 0:
@@ -103,7 +103,7 @@ class BitmapMasks(BaseInstanceMasks):
             m, (w, h), interpolation=interpolation))
         return BitmapMasks(resized, h, w)
 
-    def flip(self, flip_direction: str = 'horizontal') -> 'BitmapMasks':
+    def flip(self, flip_direction: str = 'horizontal') -> BitmapMasks:
         """Flip along W ('horizontal'), H ('vertical') or both ('diagonal')."""
         if flip_direction not in _FLIP_DIRECTIONS:
             raise ValueError(f'BitmapMasks.flip: flip_direction must be one of '
@@ -111,7 +111,7 @@ class BitmapMasks(BaseInstanceMasks):
         axis = {'horizontal': (2,), 'vertical': (1,), 'diagonal': (1, 2)}[flip_direction]
         return BitmapMasks(np.flip(self.masks, axis=axis).copy(), self.height, self.width)
 
-    def pad(self, out_shape: Sequence[int], pad_val: int = 0) -> 'BitmapMasks':
+    def pad(self, out_shape: Sequence[int], pad_val: int = 0) -> BitmapMasks:
         """Pad bottom/right with ``pad_val`` to ``out_shape`` = (h, w)."""
         h, w = int(out_shape[0]), int(out_shape[1])
         if len(self.masks) == 0:
@@ -123,7 +123,7 @@ class BitmapMasks(BaseInstanceMasks):
         padded[:, :self.height, :self.width] = self.masks
         return BitmapMasks(padded, h, w)
 
-    def crop(self, bbox: np.ndarray) -> 'BitmapMasks':
+    def crop(self, bbox: np.ndarray) -> BitmapMasks:
         """Crop to ``bbox`` (4,) int [x1, y1, x2, y2], clipped to the canvas; the
         result is at least 1 x 1, as in MMDetection."""
         if not (isinstance(bbox, np.ndarray) and bbox.ndim == 1 and bbox.size == 4):
@@ -141,7 +141,7 @@ class BitmapMasks(BaseInstanceMasks):
     def crop_and_resize(self, bboxes: Union[np.ndarray, torch.Tensor], out_shape: Sequence[int],
                         inds: Union[np.ndarray, torch.Tensor], device: str = 'cpu',
                         interpolation: str = 'bilinear', binarize: bool = True
-                        ) -> 'BitmapMasks':
+                        ) -> BitmapMasks:
         """Mask targets for the mask head, by RoIAlign (aligned=True, adaptive sampling).
 
         Args:
@@ -176,14 +176,14 @@ class BitmapMasks(BaseInstanceMasks):
         resized = (targets >= 0.5).cpu().numpy() if binarize else targets.cpu().numpy()
         return BitmapMasks(resized, out_h, out_w)
 
-    def expand(self, expanded_h: int, expanded_w: int, top: int, left: int) -> 'BitmapMasks':
+    def expand(self, expanded_h: int, expanded_w: int, top: int, left: int) -> BitmapMasks:
         """Place the masks at (top, left) of a zero canvas of (expanded_h, expanded_w)."""
         expanded = np.zeros((len(self.masks), expanded_h, expanded_w), dtype=self.masks.dtype)
         expanded[:, top:top + self.height, left:left + self.width] = self.masks
         return BitmapMasks(expanded, expanded_h, expanded_w)
 
     def translate(self, out_shape: Sequence[int], offset: float, direction: str = 'horizontal',
-                  fill_val=0, interpolation: str = 'bilinear') -> 'BitmapMasks':
+                  fill_val=0, interpolation: str = 'bilinear') -> BitmapMasks:
         """Shift by ``offset`` px; the canvas keeps its size (``out_shape`` is used only
         for empty masks, as in MMDetection)."""
         if len(self.masks) == 0:
@@ -193,7 +193,7 @@ class BitmapMasks(BaseInstanceMasks):
         return BitmapMasks(out, self.height, self.width)
 
     def shear(self, out_shape: Sequence[int], magnitude: float, direction: str = 'horizontal',
-              border_value=0, interpolation: str = 'bilinear') -> 'BitmapMasks':
+              border_value=0, interpolation: str = 'bilinear') -> BitmapMasks:
         """Shear (see ``_image.imshear``); the canvas keeps its size."""
         if len(self.masks) == 0:
             return self._empty(int(out_shape[0]), int(out_shape[1]))
@@ -203,7 +203,7 @@ class BitmapMasks(BaseInstanceMasks):
 
     def rotate(self, out_shape: Sequence[int], angle: float,
                center: Optional[Sequence[float]] = None, scale: float = 1.0,
-               fill_val=0) -> 'BitmapMasks':
+               fill_val=0) -> BitmapMasks:
         """Rotate clockwise by ``angle`` degrees about ``center`` (x, y; default the
         centre pixel), bilinear as in MMDetection; the canvas keeps its size."""
         if len(self.masks) == 0:
@@ -243,7 +243,7 @@ class BitmapMasks(BaseInstanceMasks):
 
     @classmethod
     def random(cls, num_masks: int = 3, height: int = 32, width: int = 32,
-               dtype=np.uint8, rng: Optional[np.random.RandomState] = None) -> 'BitmapMasks':
+               dtype=np.uint8, rng: Optional[np.random.RandomState] = None) -> BitmapMasks:
         """Random masks (each pixel on with probability 0.9), for tests."""
         rng = rng if rng is not None else np.random.RandomState()
         masks = (rng.rand(num_masks, height, width) > 0.1).astype(dtype)

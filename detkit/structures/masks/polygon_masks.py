@@ -88,7 +88,7 @@ class PolygonMasks(BaseInstanceMasks):
         self.masks = [[np.asarray(p) for p in obj] for obj in masks]
 
     # -- container ----------------------------------------------------------------------
-    def __getitem__(self, index) -> 'PolygonMasks':
+    def __getitem__(self, index) -> PolygonMasks:
         if isinstance(index, np.ndarray):
             if index.dtype == bool:
                 index = np.flatnonzero(index)
@@ -117,19 +117,19 @@ class PolygonMasks(BaseInstanceMasks):
         return (f'{self.__class__.__name__}(num_masks={len(self.masks)}, '
                 f'height={self.height}, width={self.width})')
 
-    def _map(self, fn, height: int, width: int) -> 'PolygonMasks':
+    def _map(self, fn, height: int, width: int) -> PolygonMasks:
         """Apply ``fn`` to every polygon (flat float64 copy) -> new PolygonMasks."""
         return PolygonMasks([[fn(np.array(p, dtype=np.float64)) for p in obj]
                              for obj in self.masks], height, width)
 
     # -- geometry -----------------------------------------------------------------------
     def rescale(self, scale: Union[float, Sequence[int]],
-                interpolation: Optional[str] = None) -> 'PolygonMasks':
+                interpolation: Optional[str] = None) -> PolygonMasks:
         new_w, new_h = image_ops.rescale_size((self.width, self.height), scale)
         return self.resize((new_h, new_w))
 
     def resize(self, out_shape: Sequence[int],
-               interpolation: Optional[str] = None) -> 'PolygonMasks':
+               interpolation: Optional[str] = None) -> PolygonMasks:
         """Scale x by out_w / W and y by out_h / H (``interpolation`` is ignored)."""
         h, w = int(out_shape[0]), int(out_shape[1])
         h_scale, w_scale = h / self.height, w / self.width
@@ -140,7 +140,7 @@ class PolygonMasks(BaseInstanceMasks):
             return p
         return self._map(scale, h, w)
 
-    def flip(self, flip_direction: str = 'horizontal') -> 'PolygonMasks':
+    def flip(self, flip_direction: str = 'horizontal') -> PolygonMasks:
         if flip_direction not in _FLIP_DIRECTIONS:
             raise ValueError(f'PolygonMasks.flip: flip_direction must be one of '
                              f'{_FLIP_DIRECTIONS}, but got {flip_direction!r}')
@@ -153,11 +153,11 @@ class PolygonMasks(BaseInstanceMasks):
             return p
         return self._map(flip, self.height, self.width)
 
-    def pad(self, out_shape: Sequence[int], pad_val: int = 0) -> 'PolygonMasks':
+    def pad(self, out_shape: Sequence[int], pad_val: int = 0) -> PolygonMasks:
         """Bottom/right padding only grows the canvas."""
         return PolygonMasks(self.masks, int(out_shape[0]), int(out_shape[1]))
 
-    def crop(self, bbox: np.ndarray) -> 'PolygonMasks':
+    def crop(self, bbox: np.ndarray) -> PolygonMasks:
         """Crop to ``bbox`` [x1, y1, x2, y2] (clipped to the canvas, at least 1 x 1).
 
         Polygons are clipped to the crop (as MMDetection >= 2.26 does; 2.25 only
@@ -186,7 +186,7 @@ class PolygonMasks(BaseInstanceMasks):
     def crop_and_resize(self, bboxes: Union[np.ndarray, torch.Tensor], out_shape: Sequence[int],
                         inds: Union[np.ndarray, torch.Tensor], device: str = 'cpu',
                         interpolation: str = 'bilinear', binarize: bool = True
-                        ) -> 'PolygonMasks':
+                        ) -> PolygonMasks:
         """Crop polygon ``inds[i]`` to ``bboxes[i]`` (K, 4) and scale it to ``out_shape``;
         rasterisation clips what falls outside."""
         out_h, out_w = int(out_shape[0]), int(out_shape[1])
@@ -214,7 +214,7 @@ class PolygonMasks(BaseInstanceMasks):
             resized.append(polys)
         return PolygonMasks(resized, out_h, out_w)
 
-    def expand(self, expanded_h: int, expanded_w: int, top: int, left: int) -> 'PolygonMasks':
+    def expand(self, expanded_h: int, expanded_w: int, top: int, left: int) -> PolygonMasks:
         def shift(p):
             p[0::2] += left
             p[1::2] += top
@@ -222,7 +222,7 @@ class PolygonMasks(BaseInstanceMasks):
         return self._map(shift, expanded_h, expanded_w)
 
     def translate(self, out_shape: Sequence[int], offset: float, direction: str = 'horizontal',
-                  fill_val=None, interpolation=None) -> 'PolygonMasks':
+                  fill_val=None, interpolation=None) -> PolygonMasks:
         """Shift by ``offset`` and clamp coordinates into ``out_shape`` = (h, w)."""
         if fill_val not in (None, 0):
             raise ValueError(f'PolygonMasks.translate: fill_val must be None or 0 (polygons '
@@ -239,7 +239,7 @@ class PolygonMasks(BaseInstanceMasks):
         return self._map(move, h, w)
 
     def shear(self, out_shape: Sequence[int], magnitude: float, direction: str = 'horizontal',
-              border_value=0, interpolation: str = 'bilinear') -> 'PolygonMasks':
+              border_value=0, interpolation: str = 'bilinear') -> PolygonMasks:
         """Shear and clamp coordinates into ``out_shape`` = (h, w)."""
         if direction not in ('horizontal', 'vertical'):
             raise ValueError(f"PolygonMasks.shear: direction must be 'horizontal' or "
@@ -251,7 +251,7 @@ class PolygonMasks(BaseInstanceMasks):
 
     def rotate(self, out_shape: Sequence[int], angle: float,
                center: Optional[Sequence[float]] = None, scale: float = 1.0,
-               fill_val=0) -> 'PolygonMasks':
+               fill_val=0) -> PolygonMasks:
         """Rotate clockwise about ``center`` (x, y; default the canvas centre, W/2, H/2)
         and clamp coordinates into ``out_shape`` = (h, w)."""
         h, w = int(out_shape[0]), int(out_shape[1])
@@ -304,7 +304,7 @@ class PolygonMasks(BaseInstanceMasks):
 
     @classmethod
     def random(cls, num_masks: int = 3, height: int = 32, width: int = 32, n_verts: int = 5,
-               rng: Optional[np.random.RandomState] = None) -> 'PolygonMasks':
+               rng: Optional[np.random.RandomState] = None) -> PolygonMasks:
         """Random star-shaped polygons inside the canvas (one per instance), for tests."""
         rng = rng if rng is not None else np.random.RandomState()
         masks = []
