@@ -23,3 +23,17 @@ def check_choice(owner: str, name: str, value: str, accepted: Iterable[str]) -> 
     if value not in accepted:
         raise ValueError(f'{owner}: {name} must be one of {accepted}, but got {value!r}'
                          f'{did_you_mean(str(value), accepted)}')
+
+
+def field_keys(results: dict, field: str, owner: str, default=()) -> list:
+    """The keys listed in ``results[field]`` (e.g. 'bbox_fields'), each checked to exist;
+    ``default`` when ``results`` has no ``field``."""
+    if field not in results:
+        require(results, default, owner)
+        return list(default)
+    keys = list(results[field])
+    for key in keys:
+        if key not in results:
+            raise KeyError(f"{owner}: results[{field!r}] lists {key!r}, but results has no "
+                           f'{key!r}; present keys: {sorted(map(str, results))}')
+    return keys

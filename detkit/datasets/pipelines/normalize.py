@@ -7,7 +7,7 @@ import numpy as np
 
 from ...registry import PIPELINES
 from ._image import imnormalize
-from ._utils import require
+from ._utils import field_keys, require
 
 
 @PIPELINES.register_module()
@@ -33,7 +33,7 @@ class Normalize:
         self.to_rgb = to_rgb
 
     def __call__(self, results: dict) -> dict:
-        for key in results.get('img_fields', ['img']):
+        for key in field_keys(results, 'img_fields', 'Normalize', ['img']):
             require(results, key, 'Normalize')
             results[key] = imnormalize(results[key], self.mean, self.std, self.to_rgb)
         results['img_norm_cfg'] = dict(mean=self.mean, std=self.std, to_rgb=self.to_rgb)

@@ -6,7 +6,7 @@ from typing import Optional, Sequence, Union
 
 from ...registry import PIPELINES
 from ._image import impad, impad_to_multiple
-from ._utils import require
+from ._utils import field_keys, require
 
 
 @PIPELINES.register_module()
@@ -55,7 +55,7 @@ class Pad:
         pad_val = self.pad_val.get('img', 0)
         size = self.size
         padded = None
-        for key in results.get('img_fields', ['img']):
+        for key in field_keys(results, 'img_fields', 'Pad', ['img']):
             require(results, key, 'Pad')
             img = results[key]
             if self.pad_to_square:
@@ -76,9 +76,9 @@ class Pad:
     def __call__(self, results: dict) -> dict:
         self._pad_img(results)
         pad_shape = results['pad_shape'][:2]
-        for key in results.get('mask_fields', []):
+        for key in field_keys(results, 'mask_fields', 'Pad'):
             results[key] = results[key].pad(pad_shape, pad_val=self.pad_val.get('masks', 0))
-        for key in results.get('seg_fields', []):
+        for key in field_keys(results, 'seg_fields', 'Pad'):
             results[key] = impad(results[key], shape=pad_shape,
                                  pad_val=self.pad_val.get('seg', 255))
         return results

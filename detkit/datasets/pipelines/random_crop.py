@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ...registry import PIPELINES
-from ._utils import check_choice, require
+from ._utils import check_choice, field_keys, require
 
 _CROP_TYPES = ('relative_range', 'relative', 'absolute', 'absolute_range')
 # which label / mask key goes with which box key
@@ -81,7 +81,7 @@ class RandomCrop:
     def _crop_data(self, results: dict, crop_size: Sequence[int],
                    allow_negative_crop: bool) -> Optional[dict]:
         img_shape = None
-        for key in results.get('img_fields', ['img']):
+        for key in field_keys(results, 'img_fields', 'RandomCrop', ['img']):
             img = results[key]
             margin_h = max(img.shape[0] - crop_size[0], 0)
             margin_w = max(img.shape[1] - crop_size[1], 0)
@@ -94,7 +94,7 @@ class RandomCrop:
             results[key] = img
         results['img_shape'] = img_shape
 
-        for key in results.get('bbox_fields', []):
+        for key in field_keys(results, 'bbox_fields', 'RandomCrop'):
             offset = np.array([offset_w, offset_h, offset_w, offset_h], dtype=np.float32)
             bboxes = results[key] - offset
             if self.bbox_clip_border:
@@ -114,7 +114,7 @@ class RandomCrop:
                 if self.recompute_bbox:
                     results[key] = results[mask_key].get_bboxes()
 
-        for key in results.get('seg_fields', []):
+        for key in field_keys(results, 'seg_fields', 'RandomCrop'):
             results[key] = results[key][y1:y2, x1:x2]
         return results
 

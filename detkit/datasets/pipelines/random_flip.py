@@ -8,7 +8,7 @@ import numpy as np
 from ...registry import PIPELINES
 from ...structures import bbox_flip
 from ._image import imflip
-from ._utils import require
+from ._utils import field_keys, require
 
 _DIRECTIONS = ('horizontal', 'vertical', 'diagonal')
 
@@ -93,16 +93,16 @@ class RandomFlip:
         if direction not in _DIRECTIONS:
             raise ValueError(f"RandomFlip: results['flip_direction'] must be one of "
                              f'{_DIRECTIONS} when flip is True, but got {direction!r}')
-        for key in results.get('img_fields', ['img']):
+        for key in field_keys(results, 'img_fields', 'RandomFlip', ['img']):
             require(results, key, 'RandomFlip')
             results[key] = imflip(results[key], direction)
         if results.get('bbox_fields'):
             require(results, 'img_shape', 'RandomFlip')
-        for key in results.get('bbox_fields', []):
+        for key in field_keys(results, 'bbox_fields', 'RandomFlip'):
             results[key] = self.bbox_flip(results[key], results['img_shape'], direction)
-        for key in results.get('mask_fields', []):
+        for key in field_keys(results, 'mask_fields', 'RandomFlip'):
             results[key] = results[key].flip(direction)
-        for key in results.get('seg_fields', []):
+        for key in field_keys(results, 'seg_fields', 'RandomFlip'):
             results[key] = imflip(results[key], direction)
         return results
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...registry import PIPELINES
-from ._utils import require
+from ._utils import field_keys, require
 
 # which label / mask key goes with which box key
 _BBOX2LABEL = {'gt_bboxes': 'gt_labels', 'gt_bboxes_ignore': 'gt_labels_ignore'}
@@ -44,7 +44,7 @@ class RandomShift:
         dy = np.random.randint(-self.max_shift_px, self.max_shift_px)
 
         new_boxes, keeps = {}, {}
-        for key in results.get('bbox_fields', []):
+        for key in field_keys(results, 'bbox_fields', 'RandomShift'):
             bboxes = results[key].copy()
             bboxes[..., 0::2] = np.clip(bboxes[..., 0::2] + dx, 0, img_w)
             bboxes[..., 1::2] = np.clip(bboxes[..., 1::2] + dy, 0, img_h)
@@ -69,7 +69,7 @@ class RandomShift:
         new_x, orig_x = max(0, dx), max(0, -dx)
         new_y, orig_y = max(0, dy), max(0, -dy)
         new_h, new_w = img_h - abs(dy), img_w - abs(dx)
-        for key in results.get('img_fields', ['img']):
+        for key in field_keys(results, 'img_fields', 'RandomShift', ['img']):
             img = results[key]
             out = np.zeros_like(img)
             out[new_y:new_y + new_h, new_x:new_x + new_w] = \

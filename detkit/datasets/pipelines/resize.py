@@ -7,7 +7,7 @@ import numpy as np
 
 from ...registry import PIPELINES
 from ._image import imrescale, imresize
-from ._utils import check_choice, require
+from ._utils import check_choice, field_keys, require
 
 Scale = tuple  # (long, short) edges with keep_ratio, else (w, h)
 
@@ -120,7 +120,7 @@ class Resize:
 
     # -- the parts ---------------------------------------------------------------------------
     def _resize_img(self, results: dict) -> None:
-        for key in results.get('img_fields', ['img']):
+        for key in field_keys(results, 'img_fields', 'Resize', ['img']):
             require(results, key, 'Resize')
             img = results[key]
             if self.keep_ratio:
@@ -142,7 +142,7 @@ class Resize:
 
     def _resize_bboxes(self, results: dict) -> None:
         h, w = results['img_shape'][:2]
-        for key in results.get('bbox_fields', []):
+        for key in field_keys(results, 'bbox_fields', 'Resize'):
             bboxes = results[key] * results['scale_factor']
             if self.bbox_clip_border:
                 bboxes[:, 0::2] = np.clip(bboxes[:, 0::2], 0, w)
@@ -150,7 +150,7 @@ class Resize:
             results[key] = bboxes
 
     def _resize_masks(self, results: dict) -> None:
-        for key in results.get('mask_fields', []):
+        for key in field_keys(results, 'mask_fields', 'Resize'):
             if results[key] is None:
                 continue
             if self.keep_ratio:
@@ -159,7 +159,7 @@ class Resize:
                 results[key] = results[key].resize(results['img_shape'][:2])
 
     def _resize_seg(self, results: dict) -> None:
-        for key in results.get('seg_fields', []):
+        for key in field_keys(results, 'seg_fields', 'Resize'):
             if self.keep_ratio:
                 results[key] = imrescale(results[key], results['scale'],
                                          interpolation='nearest', backend=self.backend)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ...registry import PIPELINES
 from ._image import imrescale
+from ._utils import field_keys
 
 
 @PIPELINES.register_module()
@@ -21,7 +22,7 @@ class SegRescale:
     def __call__(self, results: dict) -> dict:
         if self.scale_factor == 1:
             return results
-        for key in results.get('seg_fields', []):
+        for key in field_keys(results, 'seg_fields', 'SegRescale'):
             results[key] = imrescale(results[key], self.scale_factor, interpolation='nearest',
                                      backend=self.backend)
         return results

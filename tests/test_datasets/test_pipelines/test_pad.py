@@ -50,3 +50,10 @@ def test_args():
         Pad(size_divisor=2)({})
     with pytest.raises(ValueError, match='smaller shape'):
         Pad(size=(5, 5))(make_results())
+
+
+def test_listed_field_missing():
+    res = make_results()
+    res['seg_fields'] = ['gt_seg']
+    with pytest.raises(KeyError, match="Pad: results\\['seg_fields'\\] lists 'gt_seg'"):
+        Pad(size_divisor=4)(res)

@@ -74,3 +74,10 @@ def test_errors():
     with pytest.raises(TypeError):
         RandomFlip('0.5')
     assert 'flip_ratio=0.5' in repr(RandomFlip(0.5))
+
+
+def test_listed_field_missing():
+    res = make_results(seg=False)
+    del res['gt_bboxes']
+    with pytest.raises(KeyError, match="RandomFlip: results\\['bbox_fields'\\] lists 'gt_bboxes'"):
+        RandomFlip(flip_ratio=1.0)(res)
