@@ -204,6 +204,14 @@ class CocoDataset(CustomDataset):
         """Category ids (COCO ids, not labels) of all annotations of image ``idx``."""
         return self.data_infos[idx]['ann_category_ids']
 
+    def get_cat2imgs(self) -> dict:
+        """{label: [image indices holding it]} (labels, unlike :meth:`get_cat_ids`)."""
+        cat2imgs: dict = {i: [] for i in range(len(self.CLASSES))}
+        for i in range(len(self)):
+            for lab in set(self.get_ann_info(i)['labels'].tolist()):
+                cat2imgs[lab].append(i)
+        return cat2imgs
+
     # -- the pycocotools index, loaded when evaluation needs it -------------------------------
     @property
     def coco(self):

@@ -120,6 +120,7 @@ class CustomDataset(Dataset):
             self._set_group_flag()
         self.pipeline = Compose(pipeline)
         self._unreadable: dict[str, int] = {}
+        self._bad_indices: set[int] = set()
 
     # -- records ------------------------------------------------------------------------------
     @property
@@ -236,8 +237,17 @@ class CustomDataset(Dataset):
 
     # -- samples ------------------------------------------------------------------------------
     def _rand_another(self, idx: int) -> int:
-        pool = np.flatnonzero(self.flag == self.flag[idx])
-        return int(np.random.choice(pool))
+        """Another index of ``idx``'s group, avoiding images known to be unreadable."""
+        ok = self.flag == self.flag[idx]
+        if self._bad_indices:
+            ok[list(self._bad_indices)] = False
+            if not ok.any():  # the group has no readable image left: take any readable one
+                ok = np.ones(len(self), bool)
+                ok[list(self._bad_indices)] = False
+            if not ok.any():
+                raise RuntimeError(f'{type(self).__name__} ({self.ann_file}): no readable '
+                                   f'image left; unreadable: {sorted(self._unreadable)[:5]}')
+        return int(np.random.choice(np.flatnonzero(ok)))
 
     def __getitem__(self, idx: int) -> Any:
         if self.test_mode:
@@ -260,6 +270,7 @@ class CustomDataset(Dataset):
 
     def _note_unreadable(self, idx: int, e: BaseException) -> None:
         name = self._data_infos[idx]['filename']
+        self._bad_indices.add(idx)
         self._unreadable[name] = self._unreadable.get(name, 0) + 1
         if self._unreadable[name] == 1:
             print_log(f'{type(self).__name__}: skipping unreadable image {name!r} '
@@ -375,7 +386,7 @@ def _evaluate_map_or_recall(ds, results: list, metric, logger, proposal_nums, io
         metric = metric[0]
     if metric not in ('mAP', 'recall'):
         raise KeyError(f'metric {metric!r} is not supported'
-                       f'{did_you_mean(metric, ["mAP", "recall"])}; use "mAP" or "recall"')
+                       f'{did_you_mean(metric, ["mAP", "recall"])}; use mAP or recall')
     annotations = [ds.get_ann_info(i) for i in range(len(ds))]
     eval_results: 'OrderedDict[str, Any]' = OrderedDict()
     iou_thrs = [iou_thr] if isinstance(iou_thr, float) else list(iou_thr)

@@ -15,7 +15,8 @@ def _fused_focal_op() -> Optional[Callable]:
     """``detkit.ops.sigmoid_focal_loss`` when the compiled extension provides it, else None."""
     try:
         from ... import ops
-    except ImportError:
+    except (ImportError, RuntimeError, OSError):
+        # the extension is missing or broken: py_sigmoid_focal_loss gives the same values
         return None
     fn = getattr(ops, 'sigmoid_focal_loss', None)
     available = getattr(ops, 'is_available', None)

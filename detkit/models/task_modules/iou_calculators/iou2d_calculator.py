@@ -1,6 +1,7 @@
 """2D box IoU: ``BboxOverlaps2D`` and a differentiable pure-torch ``bbox_overlaps``."""
 from __future__ import annotations
 
+import warnings
 from typing import Callable, Optional
 
 import torch
@@ -70,11 +71,21 @@ def bbox_overlaps(bboxes1: Tensor, bboxes2: Tensor, mode: str = 'iou', is_aligne
     return ious - (enclose_area - union) / enclose_area
 
 
+_OPS_ERROR: list = []  # the reason detkit.ops could not be loaded, reported once
+
+
 def _compiled_overlaps() -> Optional[Callable]:
-    """``detkit.ops.bbox_overlaps`` when the compiled extension is there, else None."""
+    """``detkit.ops.bbox_overlaps`` when the compiled extension loads, else None.
+
+    The torch fallback computes the same numbers; a warning says once why it is used.
+    """
     try:
         from .... import ops
-    except ImportError:
+    except (ImportError, RuntimeError, OSError) as e:
+        if not _OPS_ERROR:
+            _OPS_ERROR.append(e)
+            warnings.warn(f'detkit.ops could not be loaded ({type(e).__name__}: {e}); '
+                          f'BboxOverlaps2D uses the pure-torch bbox_overlaps', RuntimeWarning)
         return None
     return getattr(ops, 'bbox_overlaps', None)
 

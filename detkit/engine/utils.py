@@ -1,0 +1,46 @@
+"""Small helpers the runner and the hooks share."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+
+def to_device(data: Any, device: torch.device) -> Any:
+    """Move every tensor inside ``data`` (dicts, lists, tuples, nested) to ``device``.
+
+    Anything that is not a tensor or a container (image metas' strings,
+    numbers, numpy arrays) is returned unchanged, so a collated batch
+    ``{'img': Tensor(B, C, H, W), 'img_metas': [dict] * B, 'gt_bboxes': [Tensor(N, 4)] * B}``
+    keeps its structure.
+    """
+    if isinstance(data, torch.Tensor):
+        # pinned host memory can be copied asynchronously to a GPU
+        return data.to(device, non_blocking=device.type == 'cuda')
+    if isinstance(data, dict):
+        out = data.copy()  # keeps the mapping's type (OrderedDict, ConfigDict, ...)
+        for k, v in data.items():
+            out[k] = to_device(v, device)
+        return out
+    if isinstance(data, tuple) and hasattr(data, '_fields'):  # namedtuple
+        return type(data)(*(to_device(v, device) for v in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(to_device(v, device) for v in data)
+    return data
+
+
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The model inside a DataParallel / DistributedDataParallel wrapper, else ``model``."""
+    if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+        return model.module
+    return model
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter (or buffer); CPU for an empty model."""
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return torch.device('cpu')
