@@ -1,6 +1,7 @@
 """VOCDataset: PASCAL VOC 2007 / 2012 with VOC mAP (11-point for 2007, area for 2012)."""
 from __future__ import annotations
 
+import os.path as osp
 from collections import OrderedDict
 from typing import Any, Optional, Sequence, Union
 
@@ -23,14 +24,18 @@ class VOCDataset(XMLDataset):
     PALETTE = None
 
     def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        if 'VOC2007' in self.img_prefix:
+        # checked first: it needs no file, and a wrong prefix fails here, not in loading
+        prefix = kwargs.get('img_prefix', '') or ''
+        if kwargs.get('data_root') and not osp.isabs(prefix):
+            prefix = osp.join(kwargs['data_root'], prefix)
+        if 'VOC2007' in prefix:
             self.year = 2007
-        elif 'VOC2012' in self.img_prefix:
+        elif 'VOC2012' in prefix:
             self.year = 2012
         else:
-            raise ValueError(f'Cannot infer dataset year from img_prefix {self.img_prefix!r}: '
+            raise ValueError(f'Cannot infer dataset year from img_prefix {prefix!r}: '
                              "it must contain 'VOC2007' or 'VOC2012'")
+        super().__init__(**kwargs)
 
     def evaluate(self, results: list, metric: Union[str, list] = 'mAP', logger=None,
                  proposal_nums: Sequence[int] = (100, 300, 1000),
