@@ -119,12 +119,15 @@ class AnchorFreeHead(BaseDenseHead):
         # (``fcos_cls``, ``fcos_reg``, ...): rename them to ``conv_cls``/``conv_reg``
         version = local_metadata.get('version', None)
         if version is None:
+            children = dict(self.named_children())
             for key in [k for k in state_dict if k.startswith(prefix)]:
                 parts = key[len(prefix):].split('.')
-                if len(parts) == 2 and parts[0].endswith(('_cls', '_reg', '_centerness')):
-                    head = parts[0].rsplit('_', 1)[-1]
-                    if parts[0] != f'conv_{head}' and not parts[0].startswith(('conv_',)):
-                        state_dict[f'{prefix}conv_{head}.{parts[1]}'] = state_dict.pop(key)
+                if len(parts) != 2 or parts[0] in children:
+                    continue
+                for kind in ('cls', 'reg', 'centerness'):
+                    if parts[0].endswith(kind) and f'conv_{kind}' in children:
+                        state_dict[f'{prefix}conv_{kind}.{parts[1]}'] = state_dict.pop(key)
+                        break
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 
