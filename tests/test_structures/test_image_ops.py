@@ -91,3 +91,19 @@ def test_imnormalize_and_decode(tmp_path):
         imread(str(tmp_path / 'nope.png'))
     with pytest.raises(ValueError, match='local files only'):
         imread(str(path), file_client_args=dict(backend='petrel'))
+
+
+def test_denormalize_color_and_more_padding():
+    from detkit.structures.image_ops import bgr2rgb, imdenormalize, rgb2bgr
+    img = np.random.RandomState(0).randint(0, 255, (3, 4, 3)).astype(np.uint8)
+    norm = imnormalize(img, [10, 20, 30], [2, 3, 4], to_rgb=True)
+    np.testing.assert_allclose(imdenormalize(norm, [10, 20, 30], [2, 3, 4], to_bgr=True), img,
+                               atol=1e-4)
+    np.testing.assert_array_equal(bgr2rgb(img), img[..., ::-1])
+    np.testing.assert_array_equal(rgb2bgr(bgr2rgb(img)), img)
+    e = impad(np.array([[1, 2]]), padding=(1, 1), padding_mode='edge')
+    np.testing.assert_array_equal(e, [[1, 1, 2, 2], [1, 1, 2, 2], [1, 1, 2, 2]])
+    r = imrotate(np.ones((10, 20), np.uint8), 90, auto_bound=True, interpolation='nearest')
+    assert r.shape == (20, 10) and r.all()
+    with pytest.raises(ValueError, match='auto_bound'):
+        imrotate(img, 30, center=(1, 1), auto_bound=True)
