@@ -8,8 +8,14 @@ import torch
 import torch.hub
 import torch.nn as nn
 
-from detkit.utils.checkpoint import (LoadReport, _load_checkpoint, get_open_mmlab_url,
-                                     get_torchvision_url, load_checkpoint, load_state_dict)
+from detkit.utils.checkpoint import (
+    LoadReport,
+    _load_checkpoint,
+    get_open_mmlab_url,
+    get_torchvision_url,
+    load_checkpoint,
+    load_state_dict,
+)
 
 
 class Net(nn.Module):

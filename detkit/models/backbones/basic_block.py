@@ -33,12 +33,13 @@ class BasicBlock(BaseModule):
     def __init__(self, inplanes: int, planes: int, stride: int = 1, dilation: int = 1,
                  downsample: Optional[nn.Module] = None, style: str = 'pytorch',
                  with_cp: bool = False, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'), dcn: Optional[dict] = None,
+                 norm_cfg: dict = dict(type='BN'), dcn: Optional[dict] = None,  # noqa: B006
                  plugins: Optional[list] = None, init_cfg=None):
         super().__init__(init_cfg)
         check_no_dcn('BasicBlock', dcn)
         if plugins:
-            raise ValueError('BasicBlock does not take plugins; use a Bottleneck ResNet (depth>=50)')
+            raise ValueError('BasicBlock does not take plugins; use a Bottleneck ResNet '
+                             '(depth >= 50)')
         self.norm1_name, norm1 = build_norm_layer(norm_cfg, planes, postfix=1)
         self.norm2_name, norm2 = build_norm_layer(norm_cfg, planes, postfix=2)
         self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 3, stride=stride,

@@ -42,7 +42,7 @@ class Bottleneck(BaseModule):
     def __init__(self, inplanes: int, planes: int, stride: int = 1, dilation: int = 1,
                  downsample: Optional[nn.Module] = None, style: str = 'pytorch',
                  with_cp: bool = False, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'), dcn: Optional[dict] = None,
+                 norm_cfg: dict = dict(type='BN'), dcn: Optional[dict] = None,  # noqa: B006
                  plugins: Optional[list] = None, groups: int = 1, base_width: int = 4,
                  base_channels: int = 64, expansion: Optional[int] = None, init_cfg=None):
         super().__init__(init_cfg)

@@ -99,7 +99,7 @@ class CSPDarknet(BaseModule):
         for i in range(self.frozen_stages + 1):
             freeze(getattr(self, self.layers[i]))
 
-    def train(self, mode: bool = True) -> 'CSPDarknet':
+    def train(self, mode: bool = True) -> CSPDarknet:
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:

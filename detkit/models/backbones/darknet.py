@@ -40,8 +40,8 @@ class Darknet(BaseModule):
 
     def __init__(self, depth: int = 53, out_indices: Sequence[int] = (3, 4, 5),
                  frozen_stages: int = -1, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 act_cfg: dict = dict(type='LeakyReLU', negative_slope=0.1),
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),  # noqa: B006
+                 act_cfg: dict = dict(type='LeakyReLU', negative_slope=0.1),  # noqa: B006
                  norm_eval: bool = True, pretrained: Optional[str] = None, init_cfg=None):
         super().__init__(init_cfg)
         if depth not in self.arch_settings:
@@ -71,7 +71,7 @@ class Darknet(BaseModule):
             raise ValueError('Darknet: init_cfg and pretrained cannot be given together')
         if isinstance(pretrained, str):
             warnings.warn('DeprecationWarning: pretrained is deprecated, please use "init_cfg" '
-                          'instead', DeprecationWarning)
+                          'instead', DeprecationWarning, stacklevel=2)
             self.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         elif pretrained is None:
             if init_cfg is None:
@@ -85,8 +85,8 @@ class Darknet(BaseModule):
     @staticmethod
     def make_conv_res_block(in_channels: int, out_channels: int, res_repeat: int,
                             conv_cfg: Optional[dict] = None,
-                            norm_cfg: dict = dict(type='BN', requires_grad=True),
-                            act_cfg: dict = dict(type='LeakyReLU', negative_slope=0.1)
+                            norm_cfg: dict = dict(type='BN', requires_grad=True),  # noqa: B006
+                            act_cfg: dict = dict(type='LeakyReLU', negative_slope=0.1)  # noqa: B006
                             ) -> nn.Sequential:
         """A stride-2 3x3 ConvModule (``conv``) followed by ``res0``..``res{n-1}``."""
         cfgs = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
@@ -101,7 +101,7 @@ class Darknet(BaseModule):
         for i in range(max(self.frozen_stages, 0)):
             freeze(getattr(self, self.cr_blocks[i]))
 
-    def train(self, mode: bool = True) -> 'Darknet':
+    def train(self, mode: bool = True) -> Darknet:
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:

@@ -40,7 +40,7 @@ class MobileNetV2(BaseModule):
 
     def __init__(self, widen_factor: float = 1., out_indices: Sequence[int] = (1, 2, 4, 7),
                  frozen_stages: int = -1, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='ReLU6'),
+                 norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='ReLU6'),  # noqa: B006
                  norm_eval: bool = False, with_cp: bool = False,
                  pretrained: Optional[str] = None, init_cfg=None):
         super().__init__(init_cfg)
@@ -48,7 +48,7 @@ class MobileNetV2(BaseModule):
             raise ValueError('MobileNetV2: init_cfg and pretrained cannot be given together')
         if isinstance(pretrained, str):
             warnings.warn('DeprecationWarning: pretrained is deprecated, please use "init_cfg" '
-                          'instead', DeprecationWarning)
+                          'instead', DeprecationWarning, stacklevel=2)
             self.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         elif pretrained is None:
             if init_cfg is None:
@@ -97,7 +97,7 @@ class MobileNetV2(BaseModule):
         for i in range(1, self.frozen_stages + 1):
             freeze(getattr(self, f'layer{i}'))
 
-    def train(self, mode: bool = True) -> 'MobileNetV2':
+    def train(self, mode: bool = True) -> MobileNetV2:
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:

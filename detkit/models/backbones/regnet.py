@@ -87,7 +87,7 @@ class RegNet(BaseModule):
                  out_indices: Sequence[int] = (0, 1, 2, 3), style: str = 'pytorch',
                  deep_stem: bool = False, avg_down: bool = False, frozen_stages: int = -1,
                  conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True), norm_eval: bool = True,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True), norm_eval: bool = True,  # noqa: B006
                  dcn: Optional[dict] = None,
                  stage_with_dcn: Sequence[bool] = (False, False, False, False),
                  plugins: Optional[list] = None, with_cp: bool = False,
@@ -131,7 +131,7 @@ class RegNet(BaseModule):
         block_init_cfg = None
         if isinstance(pretrained, str):
             warnings.warn('DeprecationWarning: pretrained is deprecated, please use "init_cfg" '
-                          'instead', DeprecationWarning)
+                          'instead', DeprecationWarning, stacklevel=2)
             self.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         elif pretrained is None:
             if init_cfg is None:
@@ -196,7 +196,7 @@ class RegNet(BaseModule):
         for i in range(1, self.frozen_stages + 1):
             freeze(getattr(self, f'layer{i}'))
 
-    def train(self, mode: bool = True) -> 'RegNet':
+    def train(self, mode: bool = True) -> RegNet:
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:

@@ -84,7 +84,7 @@ class SSDVGG(BaseModule):
             self.init_cfg = init_cfg
         elif isinstance(pretrained, str):
             warnings.warn('DeprecationWarning: pretrained is deprecated, please use "init_cfg" '
-                          'instead', DeprecationWarning)
+                          'instead', DeprecationWarning, stacklevel=2)
             self.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         elif pretrained is None:
             self.init_cfg = [dict(type='Kaiming', layer='Conv2d'),
@@ -94,10 +94,11 @@ class SSDVGG(BaseModule):
             raise TypeError(f'SSDVGG: pretrained must be a str or None, '
                             f'but got {type(pretrained).__name__}')
         if input_size is not None:
-            warnings.warn('DeprecationWarning: input_size is deprecated', DeprecationWarning)
+            warnings.warn('DeprecationWarning: input_size is deprecated', DeprecationWarning,
+                          stacklevel=2)
         if l2_norm_scale is not None:
             warnings.warn('DeprecationWarning: l2_norm_scale in VGG is deprecated, it has been '
-                          'moved to SSDNeck.', DeprecationWarning)
+                          'moved to SSDNeck.', DeprecationWarning, stacklevel=2)
 
     def forward(self, x: torch.Tensor):
         """``(B, 3, H, W)`` -> the ``out_feature_indices`` outputs (a tensor if only one)."""

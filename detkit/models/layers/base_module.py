@@ -36,7 +36,7 @@ class BaseModule(nn.Module):
         """Initialise the parameters from ``init_cfg``, then the children's."""
         if self._is_init:
             warnings.warn(f'init_weights of {self.__class__.__name__} has been called '
-                          f'more than once.')
+                          f'more than once.', stacklevel=2)
             return
         if self.init_cfg:
             initialize(self, self.init_cfg)

@@ -49,7 +49,7 @@ class ConvModule(nn.Module):
                  stride: Union[int, tuple] = 1, padding: Union[int, tuple] = 0,
                  dilation: Union[int, tuple] = 1, groups: int = 1,
                  bias: Union[bool, str] = 'auto', conv_cfg: Optional[dict] = None,
-                 norm_cfg: Optional[dict] = None, act_cfg: Optional[dict] = dict(type='ReLU'),
+                 norm_cfg: Optional[dict] = None, act_cfg: Optional[dict] = dict(type='ReLU'),  # noqa: B006
                  inplace: bool = True, with_spectral_norm: bool = False,
                  padding_mode: str = 'zeros', order: tuple = ('conv', 'norm', 'act')):
         super().__init__()
@@ -101,7 +101,7 @@ class ConvModule(nn.Module):
             self.norm_name, norm = build_norm_layer(norm_cfg, norm_channels)
             self.add_module(self.norm_name, norm)
             if self.with_bias and isinstance(norm, (_BatchNorm, _InstanceNorm)):
-                warnings.warn('Unnecessary conv bias before batch/instance norm')
+                warnings.warn('Unnecessary conv bias before batch/instance norm', stacklevel=2)
         else:
             self.norm_name = None
 

@@ -16,8 +16,8 @@ class ResBlock(BaseModule):
     """
 
     def __init__(self, in_channels: int, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 act_cfg: dict = dict(type='LeakyReLU', negative_slope=0.1), init_cfg=None):
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),  # noqa: B006
+                 act_cfg: dict = dict(type='LeakyReLU', negative_slope=0.1), init_cfg=None):  # noqa: B006
         super().__init__(init_cfg)
         if in_channels % 2:
             raise ValueError(f'ResBlock: in_channels must be even, but got {in_channels}')

@@ -29,7 +29,7 @@ class DepthwiseSeparableConvModule(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Union[int, tuple],
                  stride: Union[int, tuple] = 1, padding: Union[int, tuple] = 0,
                  dilation: Union[int, tuple] = 1, norm_cfg: Optional[dict] = None,
-                 act_cfg: Optional[dict] = dict(type='ReLU'),
+                 act_cfg: Optional[dict] = dict(type='ReLU'),  # noqa: B006
                  dw_norm_cfg: Union[dict, str, None] = _DEFAULT,
                  dw_act_cfg: Union[dict, str, None] = _DEFAULT,
                  pw_norm_cfg: Union[dict, str, None] = _DEFAULT,

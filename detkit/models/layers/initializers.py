@@ -13,8 +13,15 @@ from typing import Optional, Union
 import torch.nn as nn
 
 from ...registry import Registry, build_from_cfg
-from .weight_init import (bias_init_with_prob, constant_init, kaiming_init, normal_init,
-                          trunc_normal_init, uniform_init, xavier_init)
+from .weight_init import (
+    bias_init_with_prob,
+    constant_init,
+    kaiming_init,
+    normal_init,
+    trunc_normal_init,
+    uniform_init,
+    xavier_init,
+)
 
 #: The initializers an ``init_cfg`` may name by ``type``.
 INITIALIZERS = Registry('initializer')
@@ -35,7 +42,8 @@ class _BaseInit:
         if not isinstance(bias, (int, float)):
             raise TypeError(f'{name}: bias must be a number, but got {type(bias).__name__}')
         if bias_prob is not None and not isinstance(bias_prob, float):
-            raise TypeError(f'{name}: bias_prob must be a float, but got {type(bias_prob).__name__}')
+            raise TypeError(f'{name}: bias_prob must be a float, '
+                            f'but got {type(bias_prob).__name__}')
         if layer is not None and not isinstance(layer, (str, list, tuple)):
             raise TypeError(f'{name}: layer must be a str or a list of str, '
                             f'but got {type(layer).__name__}')
@@ -167,8 +175,11 @@ class PretrainedInit:
         self.wholemodule = False
 
     def __call__(self, module: nn.Module) -> None:
-        from ...utils.checkpoint import (_load_checkpoint_with_prefix, load_checkpoint,
-                                         load_state_dict)
+        from ...utils.checkpoint import (
+            _load_checkpoint_with_prefix,
+            load_checkpoint,
+            load_state_dict,
+        )
         if self.prefix is None:
             load_checkpoint(module, self.checkpoint, map_location=self.map_location,
                             strict=False)

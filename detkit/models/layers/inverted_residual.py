@@ -33,7 +33,7 @@ class InvertedResidual(BaseModule):
     def __init__(self, in_channels: int, out_channels: int, mid_channels: int,
                  kernel_size: int = 3, stride: int = 1, se_cfg: Optional[dict] = None,
                  with_expand_conv: bool = True, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='ReLU'),
+                 norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='ReLU'),  # noqa: B006
                  with_cp: bool = False, init_cfg=None):
         super().__init__(init_cfg)
         if stride not in (1, 2):

@@ -34,7 +34,7 @@ class ResLayer(Sequential):
 
     def __init__(self, block: type, inplanes: int, planes: int, num_blocks: int,
                  stride: int = 1, avg_down: bool = False, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'), downsample_first: bool = True,
+                 norm_cfg: dict = dict(type='BN'), downsample_first: bool = True,  # noqa: B006
                  expansion: Optional[int] = None, **kwargs):
         self.block = block
         if expansion is not None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -47,8 +46,8 @@ class FPN(BaseModule):
                  add_extra_convs: Union[bool, str] = False, relu_before_extra_convs: bool = False,
                  no_norm_on_lateral: bool = False, conv_cfg: Optional[dict] = None,
                  norm_cfg: Optional[dict] = None, act_cfg: Optional[dict] = None,
-                 upsample_cfg: dict = dict(mode='nearest'),
-                 init_cfg=dict(type='Xavier', layer='Conv2d', distribution='uniform')):
+                 upsample_cfg: dict = dict(mode='nearest'),  # noqa: B006
+                 init_cfg=dict(type='Xavier', layer='Conv2d', distribution='uniform')):  # noqa: B006
         super().__init__(init_cfg)
         if not isinstance(in_channels, (list, tuple)):
             raise TypeError(f'FPN: in_channels must be a list of ints, but got {in_channels!r}')
@@ -112,32 +111,42 @@ class FPN(BaseModule):
 
     def forward(self, inputs: tuple) -> tuple:
         """Inputs: one map per ``in_channels`` entry; returns ``num_outs`` maps."""
-        check_neck_inputs('FPN', inputs, self.in_channels)
+        check_neck_inputs(type(self).__name__, inputs, self.in_channels)
+        laterals = self._top_down(inputs)
+        outs = [self.fpn_convs[i](laterals[i]) for i in range(len(laterals))]
+        return tuple(self._add_extra_levels(inputs, laterals, outs))
+
+    def _top_down(self, inputs: tuple) -> list:
+        """Lateral 1x1 convs, then add each upsampled coarser level to the finer one."""
         laterals = [conv(inputs[i + self.start_level])
                     for i, conv in enumerate(self.lateral_convs)]
-        used = len(laterals)
-        for i in range(used - 1, 0, -1):
+        for i in range(len(laterals) - 1, 0, -1):
             if 'scale_factor' in self.upsample_cfg:
                 up = F.interpolate(laterals[i], **self.upsample_cfg)
             else:
                 up = F.interpolate(laterals[i], size=laterals[i - 1].shape[2:],
                                    **self.upsample_cfg)
             laterals[i - 1] = laterals[i - 1] + up
-        outs = [self.fpn_convs[i](laterals[i]) for i in range(used)]
-        if self.num_outs > used:
-            if not self.add_extra_convs:
-                # kernel 1, stride 2: the "P6 by subsampling" of Faster R-CNN's FPN
-                for _ in range(self.num_outs - used):
-                    outs.append(F.max_pool2d(outs[-1], 1, stride=2))
-            else:
-                if self.add_extra_convs == 'on_input':
-                    source = inputs[self.backbone_end_level - 1]
-                elif self.add_extra_convs == 'on_lateral':
-                    source = laterals[-1]
-                else:
-                    source = outs[-1]
-                outs.append(self.fpn_convs[used](source))
-                for i in range(used + 1, self.num_outs):
-                    x = F.relu(outs[-1]) if self.relu_before_extra_convs else outs[-1]
-                    outs.append(self.fpn_convs[i](x))
-        return tuple(outs)
+        return laterals
+
+    def _add_extra_levels(self, inputs: tuple, laterals: list, outs: list) -> list:
+        """Append levels until there are ``num_outs`` (max pooling or the extra convs)."""
+        used = len(laterals)
+        if self.num_outs <= used:
+            return outs
+        if not self.add_extra_convs:
+            # kernel 1, stride 2: the "P6 by subsampling" of Faster R-CNN's FPN
+            for _ in range(self.num_outs - used):
+                outs.append(F.max_pool2d(outs[-1], 1, stride=2))
+            return outs
+        if self.add_extra_convs == 'on_input':
+            source = inputs[self.backbone_end_level - 1]
+        elif self.add_extra_convs == 'on_lateral':
+            source = laterals[-1]
+        else:
+            source = outs[-1]
+        outs.append(self.fpn_convs[used](source))
+        for i in range(used + 1, self.num_outs):
+            x = F.relu(outs[-1]) if self.relu_before_extra_convs else outs[-1]
+            outs.append(self.fpn_convs[i](x))
+        return outs

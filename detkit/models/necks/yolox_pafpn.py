@@ -34,10 +34,10 @@ class YOLOXPAFPN(BaseModule):
 
     def __init__(self, in_channels: list, out_channels: int, num_csp_blocks: int = 3,
                  use_depthwise: bool = False,
-                 upsample_cfg: dict = dict(scale_factor=2, mode='nearest'),
+                 upsample_cfg: dict = dict(scale_factor=2, mode='nearest'),  # noqa: B006
                  conv_cfg: Optional[dict] = None, norm_cfg: dict = YOLOX_NORM_CFG,
                  act_cfg: dict = YOLOX_ACT_CFG,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d', a=math.sqrt(5),
+                 init_cfg=dict(type='Kaiming', layer='Conv2d', a=math.sqrt(5),  # noqa: B006, B008
                                distribution='uniform', mode='fan_in',
                                nonlinearity='leaky_relu')):
         super().__init__(init_cfg)

@@ -6,9 +6,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from detkit.models.layers import (Clamp, HSigmoid, HSwish, PixelShufflePack, Scale,
-                                  build_activation_layer, build_conv_layer, build_norm_layer,
-                                  build_padding_layer, build_upsample_layer)
+from detkit.models.layers import (
+    Clamp,
+    HSigmoid,
+    HSwish,
+    PixelShufflePack,
+    Scale,
+    build_activation_layer,
+    build_conv_layer,
+    build_norm_layer,
+    build_padding_layer,
+    build_upsample_layer,
+)
 
 
 def test_build_conv_layer():

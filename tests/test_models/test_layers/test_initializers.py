@@ -5,8 +5,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from detkit.models.layers import (BaseModule, ModuleList, Sequential, bias_init_with_prob,
-                                  initialize)
+from detkit.models.layers import BaseModule, ModuleList, Sequential, bias_init_with_prob, initialize
 
 
 class FooModule(BaseModule):
