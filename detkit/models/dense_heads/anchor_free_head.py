@@ -149,6 +149,12 @@ class AnchorFreeHead(BaseDenseHead):
         bbox_pred = self.conv_reg(reg_feat)
         return cls_score, bbox_pred, cls_feat, reg_feat
 
+    def aug_test(self, feats: Sequence[Sequence[Tensor]], img_metas: Sequence[Sequence[dict]],
+                 rescale: bool = False) -> list:
+        """Test-time augmentation (flip, scales): per image ``(det_bboxes (n, 5),
+        det_labels (n,))`` merged over the augmentations, see ``aug_test_bboxes``."""
+        return self.aug_test_bboxes(feats, img_metas, rescale=rescale)
+
     def get_points(self, featmap_sizes: Sequence, dtype: torch.dtype, device: torch.device,
                    flatten: bool = False) -> list:
         """Deprecated in MMDetection 2.x; the point priors of every level, (H_l * W_l, 2)."""
