@@ -27,8 +27,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from detkit.datasets import (SHAPE_CLASSES, CocoDataset, build_dataloader,  # noqa: E402
-                             make_synthetic_dataset)
+from detkit.datasets import SHAPE_CLASSES, CocoDataset, build_dataloader, make_synthetic_dataset  # noqa: E402
 
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 TRAIN_PIPELINE = [
@@ -165,7 +164,8 @@ def main() -> None:
                 print(f'    after {n:6d} records: {cells}')
             first = sum(u for _, u in samples[0][1])
             last = sum(u for _, u in samples[-1][1])
-            print(f'    USS growth from the first sample to the end: {(last - first) / 1024:.1f} MB')
+            growth = (last - first) / 1024
+            print(f'    USS growth from the first sample to the end: {growth:.1f} MB')
 
 
 if __name__ == '__main__':

@@ -8,8 +8,14 @@ from .concat_dataset import ConcatDataset
 from .custom import CustomDataset
 from .multi_image_mix_dataset import MultiImageMixDataset
 from .repeat_dataset import RepeatDataset
-from .samplers import (ClassAwareSampler, DistributedGroupSampler, DistributedSampler,
-                       GroupSampler, InfiniteBatchSampler, InfiniteGroupBatchSampler)
+from .samplers import (
+                       ClassAwareSampler,
+                       DistributedGroupSampler,
+                       DistributedSampler,
+                       GroupSampler,
+                       InfiniteBatchSampler,
+                       InfiniteGroupBatchSampler,
+)
 from .synthetic import SHAPE_CLASSES, SyntheticShapes, make_synthetic_dataset
 from .voc import VOCDataset
 from .xml_style import XMLDataset

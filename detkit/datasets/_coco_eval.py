@@ -122,7 +122,7 @@ def _classwise_table(ds, coco_eval, logger) -> None:
 
 def evaluate_det_segm(ds, results, result_files, coco_gt, metrics, logger=None,
                       classwise=False, proposal_nums=(100, 300, 1000), iou_thrs=None,
-                      metric_items=None) -> 'OrderedDict[str, Any]':
+                      metric_items=None) -> OrderedDict[str, Any]:
     """Run COCOeval per metric as MMDetection's ``CocoDataset.evaluate_det_segm``."""
     from pycocotools.cocoeval import COCOeval
     if iou_thrs is None:
@@ -134,7 +134,7 @@ def evaluate_det_segm(ds, results, result_files, coco_gt, metrics, logger=None,
             if item not in COCO_METRIC_NAMES:
                 raise KeyError(f'metric item {item!r} is not supported; '
                                f'supported: {", ".join(COCO_METRIC_NAMES)}')
-    eval_results: 'OrderedDict[str, Any]' = OrderedDict()
+    eval_results: OrderedDict[str, Any] = OrderedDict()
     for metric in metrics:
         msg = f'Evaluating {metric}...'
         print_log('\n' + msg if logger is None else msg, logger=logger)

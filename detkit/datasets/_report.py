@@ -17,8 +17,8 @@ class LoadReport:
         self.source = source
         self.total = 0
         self.used = 0
-        self.dropped: 'OrderedDict[str, int]' = OrderedDict()  # valid, filtered images
-        self.skipped: 'OrderedDict[str, list]' = OrderedDict()  # reason -> [count, example]
+        self.dropped: OrderedDict[str, int] = OrderedDict()  # valid, filtered images
+        self.skipped: OrderedDict[str, list] = OrderedDict()  # reason -> [count, example]
 
     def skip(self, reason: str, example: str) -> None:
         """Count one skipped record (an image or an annotation) for ``reason``."""

@@ -50,7 +50,7 @@ class SerializedList(Sequence):
         for i in range(len(self)):
             yield self._get(i)
 
-    def take(self, indices: Sequence[int]) -> 'SerializedList':
+    def take(self, indices: Sequence[int]) -> SerializedList:
         """A new list of the records at ``indices``, copied as bytes (no unpickling)."""
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if len(idx) == len(self) and (idx == np.arange(len(self))).all():

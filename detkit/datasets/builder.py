@@ -17,8 +17,14 @@ from .collate import collate
 from .concat_dataset import ConcatDataset
 from .multi_image_mix_dataset import MultiImageMixDataset
 from .repeat_dataset import RepeatDataset
-from .samplers import (ClassAwareSampler, DistributedGroupSampler, DistributedSampler,
-                       GroupSampler, InfiniteBatchSampler, InfiniteGroupBatchSampler)
+from .samplers import (
+    ClassAwareSampler,
+    DistributedGroupSampler,
+    DistributedSampler,
+    GroupSampler,
+    InfiniteBatchSampler,
+    InfiniteGroupBatchSampler,
+)
 from .samplers._dist import get_dist_info
 
 

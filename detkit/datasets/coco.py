@@ -263,7 +263,7 @@ class CocoDataset(CustomDataset):
     def evaluate(self, results: list, metric: Union[str, list] = 'bbox', logger=None,
                  jsonfile_prefix: Optional[str] = None, classwise: bool = False,
                  proposal_nums: Sequence[int] = (100, 300, 1000), iou_thrs=None,
-                 metric_items: Union[str, list, None] = None) -> 'OrderedDict[str, Any]':
+                 metric_items: Union[str, list, None] = None) -> OrderedDict[str, Any]:
         """COCO metrics of ``results`` through pycocotools ``COCOeval``.
 
         Args:

@@ -335,7 +335,7 @@ class CustomDataset(Dataset):
     def evaluate(self, results: list, metric: Union[str, list] = 'mAP', logger=None,
                  proposal_nums: Sequence[int] = (100, 300, 1000),
                  iou_thr: Union[float, list] = 0.5,
-                 scale_ranges: Optional[list] = None) -> 'OrderedDict[str, float]':
+                 scale_ranges: Optional[list] = None) -> OrderedDict[str, float]:
         """VOC-style mAP (``'mAP'``) or proposal recall (``'recall'``).
 
         Args:
@@ -388,7 +388,7 @@ def _evaluate_map_or_recall(ds, results: list, metric, logger, proposal_nums, io
         raise KeyError(f'metric {metric!r} is not supported'
                        f'{did_you_mean(metric, ["mAP", "recall"])}; use mAP or recall')
     annotations = [ds.get_ann_info(i) for i in range(len(ds))]
-    eval_results: 'OrderedDict[str, Any]' = OrderedDict()
+    eval_results: OrderedDict[str, Any] = OrderedDict()
     iou_thrs = [iou_thr] if isinstance(iou_thr, float) else list(iou_thr)
     if metric == 'mAP':
         area_ranges = ([(r[0] ** 2, r[1] ** 2) for r in scale_ranges]

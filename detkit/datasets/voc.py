@@ -40,7 +40,7 @@ class VOCDataset(XMLDataset):
     def evaluate(self, results: list, metric: Union[str, list] = 'mAP', logger=None,
                  proposal_nums: Sequence[int] = (100, 300, 1000),
                  iou_thr: Union[float, list] = 0.5,
-                 scale_ranges: Optional[list] = None) -> 'OrderedDict[str, Any]':
+                 scale_ranges: Optional[list] = None) -> OrderedDict[str, Any]:
         """'mAP' (11-point for VOC2007, area for VOC2012) or proposal 'recall'.
 
         Returns:

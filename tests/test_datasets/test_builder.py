@@ -3,10 +3,20 @@ import numpy as np
 import pytest
 import torch
 
-from detkit.datasets import (SHAPE_CLASSES, ClassBalancedDataset, CocoDataset, ConcatDataset,
-                             DistributedGroupSampler, GroupSampler, InfiniteGroupBatchSampler,
-                             MultiImageMixDataset, RepeatDataset, build_dataloader, build_dataset,
-                             make_synthetic_dataset)
+from detkit.datasets import (
+    SHAPE_CLASSES,
+    ClassBalancedDataset,
+    CocoDataset,
+    ConcatDataset,
+    DistributedGroupSampler,
+    GroupSampler,
+    InfiniteGroupBatchSampler,
+    MultiImageMixDataset,
+    RepeatDataset,
+    build_dataloader,
+    build_dataset,
+    make_synthetic_dataset,
+)
 from detkit.registry import PIPELINES
 
 

@@ -104,7 +104,8 @@ def test_missing_image_skipped_and_bad_inputs(middle):
     assert f'1 missing image file ({root / "b.jpg"})' in ds.load_report.summary()
     with pytest.raises(FileNotFoundError, match="annotation file not found: '.*nope.pkl'"):
         CustomDataset(str(root / 'nope.pkl'), [])
-    with pytest.raises(ValueError, match='has no usable image: ann.pkl: 4 images: 0 used, .* 4 missing image file'):
+    with pytest.raises(ValueError, match='has no usable image: ann.pkl: 4 images: 0 used, '
+                       '.* 4 missing image file'):
         CustomDataset(ann, [], img_prefix=str(root / 'elsewhere'))
     with pytest.raises(FileNotFoundError, match=r"classes='x' is read as a file"):
         CustomDataset(ann, [], classes='x')

@@ -4,8 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from detkit.datasets import (ClassBalancedDataset, ConcatDataset, MultiImageMixDataset,
-                             RepeatDataset)
+from detkit.datasets import ClassBalancedDataset, ConcatDataset, MultiImageMixDataset, RepeatDataset
 from detkit.registry import PIPELINES
 
 

@@ -4,8 +4,14 @@ import itertools
 import numpy as np
 import pytest
 
-from detkit.datasets import (ClassAwareSampler, DistributedGroupSampler, DistributedSampler,
-                             GroupSampler, InfiniteBatchSampler, InfiniteGroupBatchSampler)
+from detkit.datasets import (
+    ClassAwareSampler,
+    DistributedGroupSampler,
+    DistributedSampler,
+    GroupSampler,
+    InfiniteBatchSampler,
+    InfiniteGroupBatchSampler,
+)
 
 
 class _DS:

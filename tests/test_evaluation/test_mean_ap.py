@@ -95,7 +95,7 @@ def _brute_force_map(det_results, annotations, iou_thr, area_range=None):
         entries.sort(key=lambda e: -e[0])
         covered = {}
         tps, fps = [], []
-        for score, i, d in entries:
+        for _score, i, d in entries:
             ann = annotations[i]
             cand = [(list(b), False) for b, lab in zip(ann['bboxes'], ann['labels']) if lab == c]
             cand += [(list(b), True) for b, lab in zip(ann['bboxes_ignore'],
