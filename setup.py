@@ -9,6 +9,7 @@ Environment variables:
     CUDA_HOME      root of the CUDA toolkit (with bin/nvcc, include/, lib64/).
     TORCH_CUDA_ARCH_LIST, MAX_JOBS   honoured by torch.utils.cpp_extension.
 """
+
 import glob
 import os
 import os.path as osp

@@ -6,6 +6,8 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
+#include <tuple>
+
 namespace detkit {
 namespace {
 
@@ -23,14 +25,54 @@ at::Tensor bbox_overlaps_autocast(const at::Tensor& bboxes1, const at::Tensor& b
   return op.call(to_fp32(bboxes1), to_fp32(bboxes2), mode, aligned, eps);
 }
 
+at::Tensor nms_autocast(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold,
+                        int64_t offset) {
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+  static auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("detkit::nms", "")
+          .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, int64_t)>();
+  return op.call(to_fp32(boxes), to_fp32(scores), iou_threshold, offset);
+}
+
+at::Tensor batched_nms_autocast(const at::Tensor& boxes, const at::Tensor& scores,
+                                const at::Tensor& idxs, double iou_threshold, int64_t offset) {
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("detkit::batched_nms", "")
+                       .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                         double, int64_t)>();
+  return op.call(to_fp32(boxes), to_fp32(scores), idxs, iou_threshold, offset);
+}
+
+std::tuple<at::Tensor, at::Tensor> soft_nms_autocast(const at::Tensor& boxes,
+                                                     const at::Tensor& scores,
+                                                     double iou_threshold, double sigma,
+                                                     double min_score, int64_t method,
+                                                     int64_t offset) {
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("detkit::soft_nms", "")
+                       .typed<std::tuple<at::Tensor, at::Tensor>(
+                           const at::Tensor&, const at::Tensor&, double, double, double, int64_t,
+                           int64_t)>();
+  return op.call(to_fp32(boxes), to_fp32(scores), iou_threshold, sigma, min_score, method, offset);
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(detkit, Autocast, m) {
   m.impl("bbox_overlaps", &bbox_overlaps_autocast);
+  m.impl("nms", &nms_autocast);
+  m.impl("batched_nms", &batched_nms_autocast);
+  m.impl("soft_nms", &soft_nms_autocast);
 }
 
 TORCH_LIBRARY_IMPL(detkit, AutocastCPU, m) {
   m.impl("bbox_overlaps", &bbox_overlaps_autocast);
+  m.impl("nms", &nms_autocast);
+  m.impl("batched_nms", &batched_nms_autocast);
+  m.impl("soft_nms", &soft_nms_autocast);
 }
 
 }  // namespace detkit

@@ -74,3 +74,52 @@ inline void check_idxs(const at::Tensor& idxs, const at::Tensor& boxes, const ch
 }
 
 }  // namespace detkit
+
+namespace detkit {
+
+inline void check_roi_args(const at::Tensor& input, const at::Tensor& rois, int64_t pooled_h,
+                           int64_t pooled_w, const char* op) {
+  TORCH_CHECK(input.dim() == 4, op, ": input must have shape (N, C, H, W), got ", input.sizes());
+  TORCH_CHECK(at::isFloatingType(input.scalar_type()), op,
+              ": input must be a floating point tensor, got ", input.scalar_type());
+  TORCH_CHECK(rois.dim() == 2 && rois.size(1) == 5, op,
+              ": rois must have shape (n, 5) [batch_idx, x1, y1, x2, y2], got ", rois.sizes());
+  TORCH_CHECK(at::isFloatingType(rois.scalar_type()), op,
+              ": rois must be a floating point tensor, got ", rois.scalar_type());
+  TORCH_CHECK(input.device() == rois.device(), op,
+              ": input and rois must be on the same device, got ", input.device(), " and ",
+              rois.device());
+  TORCH_CHECK(pooled_h > 0 && pooled_w > 0, op, ": output_size must be positive, got (",
+              pooled_h, ", ", pooled_w, ")");
+}
+
+}  // namespace detkit
+
+namespace detkit {
+
+inline void check_focal_loss_args(const at::Tensor& input, const at::Tensor& target,
+                                  const c10::optional<at::Tensor>& weight) {
+  TORCH_CHECK(input.dim() == 2, "sigmoid_focal_loss: input must have shape (n, C), got ",
+              input.sizes());
+  TORCH_CHECK(at::isFloatingType(input.scalar_type()),
+              "sigmoid_focal_loss: input must be a floating point tensor, got ", input.scalar_type());
+  TORCH_CHECK(target.dim() == 1 && target.size(0) == input.size(0),
+              "sigmoid_focal_loss: target must have shape (n,) with n = input.size(0) = ",
+              input.size(0), ", got ", target.sizes());
+  TORCH_CHECK(target.scalar_type() == at::kLong,
+              "sigmoid_focal_loss: target must be int64 class labels (C = background), got ",
+              target.scalar_type());
+  TORCH_CHECK(target.device() == input.device(),
+              "sigmoid_focal_loss: input and target must be on the same device, got ",
+              input.device(), " and ", target.device());
+  if (weight.has_value() && weight->defined()) {
+    TORCH_CHECK(weight->dim() == 1 && weight->size(0) == input.size(1),
+                "sigmoid_focal_loss: weight must have shape (C,) with C = ", input.size(1),
+                ", got ", weight->sizes());
+    TORCH_CHECK(weight->device() == input.device(),
+                "sigmoid_focal_loss: weight must be on the device of input, got ",
+                weight->device());
+  }
+}
+
+}  // namespace detkit

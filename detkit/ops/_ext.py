@@ -1,4 +1,5 @@
 """Loading of the compiled extension ``detkit._C`` and what it was built with."""
+
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,6 @@
 """Fake (meta) kernels of the compiled ops, so that code calling them traces under
 ``torch.compile(fullgraph=True)`` and runs on meta tensors."""
+
 from __future__ import annotations
 
 import torch
@@ -20,7 +21,9 @@ def _bbox_overlaps_fake(bboxes1, bboxes2, mode, aligned, eps):
 
 def _check_nms_fake(boxes, scores):
     torch._check(boxes.dim() == 2 and boxes.shape[1] == 4, lambda: 'boxes must be (n, 4)')
-    torch._check(scores.dim() == 1 and scores.shape[0] == boxes.shape[0], lambda: 'scores must be (n,)')
+    torch._check(
+        scores.dim() == 1 and scores.shape[0] == boxes.shape[0], lambda: 'scores must be (n,)'
+    )
 
 
 @register_fake('detkit::nms')
@@ -52,7 +55,9 @@ def _check_roi_fake(input, rois, pooled_height, pooled_width):
 
 
 @register_fake('detkit::roi_align')
-def _roi_align_fake(input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned, max_mode):
+def _roi_align_fake(
+    input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned, max_mode
+):
     _check_roi_fake(input, rois, pooled_height, pooled_width)
     shape = (rois.shape[0], input.shape[1], pooled_height, pooled_width)
     pos_dtype = torch.float64 if input.dtype == torch.float64 else torch.float32
@@ -65,8 +70,22 @@ def _roi_align_fake(input, rois, spatial_scale, pooled_height, pooled_width, sam
 
 
 @register_fake('detkit::_roi_align_backward')
-def _roi_align_backward_fake(grad, rois, argmax_y, argmax_x, spatial_scale, pooled_height, pooled_width,
-                             sampling_ratio, aligned, max_mode, batch_size, channels, height, width):
+def _roi_align_backward_fake(
+    grad,
+    rois,
+    argmax_y,
+    argmax_x,
+    spatial_scale,
+    pooled_height,
+    pooled_width,
+    sampling_ratio,
+    aligned,
+    max_mode,
+    batch_size,
+    channels,
+    height,
+    width,
+):
     return grad.new_empty((batch_size, channels, height, width))
 
 
@@ -85,7 +104,9 @@ def _roi_pool_backward_fake(grad, rois, argmax, batch_size, channels, height, wi
 @register_fake('detkit::sigmoid_focal_loss')
 def _sigmoid_focal_loss_fake(input, target, weight, gamma, alpha):
     torch._check(input.dim() == 2, lambda: 'input must be (n, C)')
-    torch._check(target.dim() == 1 and target.shape[0] == input.shape[0], lambda: 'target must be (n,)')
+    torch._check(
+        target.dim() == 1 and target.shape[0] == input.shape[0], lambda: 'target must be (n,)'
+    )
     return input.new_empty(input.shape)
 
 

@@ -1,4 +1,5 @@
 """Overlaps (IoU, IoF, GIoU) between two sets of boxes, MMDetection 2.x semantics."""
+
 from __future__ import annotations
 
 import torch
@@ -35,11 +36,12 @@ def bbox_overlaps(
     pure-torch path runs instead, so losses such as GIoU are differentiable.
     """
     if mode not in _MODES:
-        raise ValueError(f"bbox_overlaps: mode must be one of {_MODES}, got {mode!r}")
+        raise ValueError(f'bbox_overlaps: mode must be one of {_MODES}, got {mode!r}')
     for name, b in (('bboxes1', bboxes1), ('bboxes2', bboxes2)):
         if b.dim() < 1 or not (b.size(-1) == 4 or b.size(0) == 0):
             raise ValueError(
-                f'bbox_overlaps: {name} must have shape (..., n, 4) or be empty, got {tuple(b.shape)}'
+                f'bbox_overlaps: {name} must have shape (..., n, 4) or be empty, '
+                f'got {tuple(b.shape)}'
             )
     if bboxes1.dim() < 2 or bboxes2.dim() < 2 or bboxes1.shape[:-2] != bboxes2.shape[:-2]:
         raise ValueError(
@@ -58,11 +60,15 @@ def bbox_overlaps(
         return bboxes1.new_zeros(shape)
     needs_grad = torch.is_grad_enabled() and (bboxes1.requires_grad or bboxes2.requires_grad)
     if bboxes1.dim() == 2 and not needs_grad:
-        return torch.ops.detkit.bbox_overlaps(bboxes1, bboxes2.to(bboxes1.dtype), mode, is_aligned, eps)
+        return torch.ops.detkit.bbox_overlaps(
+            bboxes1, bboxes2.to(bboxes1.dtype), mode, is_aligned, eps
+        )
     return _bbox_overlaps_torch(bboxes1, bboxes2, mode, is_aligned, eps)
 
 
-def _bbox_overlaps_torch(bboxes1: Tensor, bboxes2: Tensor, mode: str, is_aligned: bool, eps: float) -> Tensor:
+def _bbox_overlaps_torch(
+    bboxes1: Tensor, bboxes2: Tensor, mode: str, is_aligned: bool, eps: float
+) -> Tensor:
     """Differentiable, batched reference with the arithmetic of the compiled kernel."""
     dtype = bboxes1.dtype
     if dtype in (torch.float16, torch.bfloat16):
@@ -81,7 +87,9 @@ def _bbox_overlaps_torch(bboxes1: Tensor, bboxes2: Tensor, mode: str, is_aligned
     union = union.clamp(min=eps)
     ious = overlap / union
     if mode == 'giou':
-        ewh = (torch.max(b1[..., 2:], b2[..., 2:]) - torch.min(b1[..., :2], b2[..., :2])).clamp(min=0)
+        ewh = (torch.max(b1[..., 2:], b2[..., 2:]) - torch.min(b1[..., :2], b2[..., :2])).clamp(
+            min=0
+        )
         enclose = (ewh[..., 0] * ewh[..., 1]).clamp(min=eps)
         ious = ious - (enclose - union) / enclose
     return ious.to(dtype)

@@ -1,4 +1,5 @@
 """Fused sigmoid focal loss with integer labels (``mmcv.ops.sigmoid_focal_loss``)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -39,19 +40,27 @@ def sigmoid_focal_loss(
         Tensor: the loss, differentiable with respect to ``input``.
     """
     if input.dim() != 2:
-        raise ValueError(f'sigmoid_focal_loss: input must have shape (n, C), got {tuple(input.shape)}')
+        raise ValueError(
+            f'sigmoid_focal_loss: input must have shape (n, C), got {tuple(input.shape)}'
+        )
     if target.dim() != 1 or target.size(0) != input.size(0):
         raise ValueError(
-            f'sigmoid_focal_loss: target must have shape (n,) with n = {input.size(0)}, got {tuple(target.shape)}'
+            f'sigmoid_focal_loss: target must have shape (n,) with n = {input.size(0)}, '
+            f'got {tuple(target.shape)}'
         )
     if target.dtype != torch.long:
-        raise TypeError(f'sigmoid_focal_loss: target must be int64 class labels, got {target.dtype}')
+        raise TypeError(
+            f'sigmoid_focal_loss: target must be int64 class labels, got {target.dtype}'
+        )
     if weight is not None and (weight.dim() != 1 or weight.size(0) != input.size(1)):
         raise ValueError(
-            f'sigmoid_focal_loss: weight must have shape (C,) with C = {input.size(1)}, got {tuple(weight.shape)}'
+            f'sigmoid_focal_loss: weight must have shape (C,) with C = {input.size(1)}, '
+            f'got {tuple(weight.shape)}'
         )
     if reduction not in _REDUCTIONS:
-        raise ValueError(f'sigmoid_focal_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}')
+        raise ValueError(
+            f'sigmoid_focal_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}'
+        )
     loss = torch.ops.detkit.sigmoid_focal_loss(input, target, weight, float(gamma), float(alpha))
     if reduction == 'mean':
         return loss.sum() / input.size(0)
@@ -63,7 +72,9 @@ def sigmoid_focal_loss(
 class SigmoidFocalLoss(nn.Module):
     """Module form of :func:`sigmoid_focal_loss` (``mmcv.ops.SigmoidFocalLoss``)."""
 
-    def __init__(self, gamma: float, alpha: float, weight: Optional[Tensor] = None, reduction: str = 'mean') -> None:
+    def __init__(
+        self, gamma: float, alpha: float, weight: Optional[Tensor] = None, reduction: str = 'mean'
+    ) -> None:
         super().__init__()
         self.gamma = gamma
         self.alpha = alpha
@@ -72,7 +83,9 @@ class SigmoidFocalLoss(nn.Module):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """input (n, C) logits, target (n,) int64 labels -> loss."""
-        return sigmoid_focal_loss(input, target, self.gamma, self.alpha, self.weight, self.reduction)
+        return sigmoid_focal_loss(
+            input, target, self.gamma, self.alpha, self.weight, self.reduction
+        )
 
     def extra_repr(self) -> str:
         return f'gamma={self.gamma}, alpha={self.alpha}, reduction={self.reduction}'
@@ -92,4 +105,6 @@ def _backward(ctx, grad_output):
     return grad_input, None, None, None, None
 
 
-torch.library.register_autograd('detkit::sigmoid_focal_loss', _backward, setup_context=_setup_context)
+torch.library.register_autograd(
+    'detkit::sigmoid_focal_loss', _backward, setup_context=_setup_context
+)

@@ -1,4 +1,5 @@
 """Detection post-processing over classes: multiclass_nms and fast_nms (MMDetection 2.x)."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -41,14 +42,20 @@ def multiclass_nms(
     """
     if multi_scores.dim() != 2 or multi_scores.size(1) < 2:
         raise ValueError(
-            f'multiclass_nms: multi_scores must have shape (n, C + 1), got {tuple(multi_scores.shape)}'
+            'multiclass_nms: multi_scores must have shape (n, C + 1), '
+            f'got {tuple(multi_scores.shape)}'
         )
     num_classes = multi_scores.size(1) - 1
     n = multi_scores.size(0)
-    if multi_bboxes.dim() != 2 or multi_bboxes.size(0) != n or multi_bboxes.size(1) not in (4, 4 * num_classes):
+    if (
+        multi_bboxes.dim() != 2
+        or multi_bboxes.size(0) != n
+        or multi_bboxes.size(1) not in (4, 4 * num_classes)
+    ):
         raise ValueError(
             f'multiclass_nms: multi_bboxes must have shape ({n}, 4) or ({n}, {4 * num_classes}) '
-            f'for multi_scores of shape {tuple(multi_scores.shape)}, got {tuple(multi_bboxes.shape)}'
+            f'for multi_scores of shape {tuple(multi_scores.shape)}, '
+            f'got {tuple(multi_bboxes.shape)}'
         )
     if multi_bboxes.shape[1] > 4:
         bboxes = multi_bboxes.view(n, -1, 4)

@@ -1,4 +1,5 @@
 """Non-maximum suppression: nms, soft_nms, batched_nms (mmcv 1.x semantics)."""
+
 from __future__ import annotations
 
 from typing import Any, Union
@@ -128,7 +129,11 @@ def soft_nms(
 
 
 def batched_nms(
-    boxes: Tensor, scores: Tensor, idxs: Tensor, nms_cfg: dict[str, Any] | None, class_agnostic: bool = False
+    boxes: Tensor,
+    scores: Tensor,
+    idxs: Tensor,
+    nms_cfg: dict[str, Any] | None,
+    class_agnostic: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """NMS applied independently per category (``mmcv.ops.batched_nms``).
 
@@ -156,11 +161,13 @@ def batched_nms(
         raise ValueError(f'batched_nms: boxes must have shape (n, 4), got {tuple(boxes.shape)}')
     if scores.dim() != 1 or scores.size(0) != boxes.size(0):
         raise ValueError(
-            f'batched_nms: scores must have shape (n,) with n = {boxes.size(0)}, got {tuple(scores.shape)}'
+            f'batched_nms: scores must have shape (n,) with n = {boxes.size(0)}, '
+            f'got {tuple(scores.shape)}'
         )
     if idxs.dim() != 1 or idxs.size(0) != boxes.size(0):
         raise ValueError(
-            f'batched_nms: idxs must have shape (n,) with n = {boxes.size(0)}, got {tuple(idxs.shape)}'
+            f'batched_nms: idxs must have shape (n,) with n = {boxes.size(0)}, '
+            f'got {tuple(idxs.shape)}'
         )
     if nms_cfg is None:
         scores, inds = scores.sort(descending=True, stable=True)
@@ -214,7 +221,12 @@ def batched_nms(
 
 
 def _batched_nms_split(
-    boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float, offset: int = 0, score_threshold: float = 0
+    boxes: Tensor,
+    scores: Tensor,
+    idxs: Tensor,
+    iou_threshold: float,
+    offset: int = 0,
+    score_threshold: float = 0,
 ) -> Tensor:
     """Per-category NMS in one compiled call; the arguments of :func:`nms`."""
     if offset not in (0, 1):
@@ -222,6 +234,8 @@ def _batched_nms_split(
     b, s = boxes.detach(), scores.detach()
     if score_threshold > 0:
         valid = torch.nonzero(s > score_threshold).squeeze(1)
-        keep = torch.ops.detkit.batched_nms(b[valid], s[valid], idxs[valid], float(iou_threshold), int(offset))
+        keep = torch.ops.detkit.batched_nms(
+            b[valid], s[valid], idxs[valid], float(iou_threshold), int(offset)
+        )
         return valid[keep]
     return torch.ops.detkit.batched_nms(b, s, idxs, float(iou_threshold), int(offset))

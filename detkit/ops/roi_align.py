@@ -1,4 +1,5 @@
 """RoIAlign (Mask R-CNN) as a function and an ``nn.Module`` (mmcv 1.x interface)."""
+
 from __future__ import annotations
 
 from typing import Union
@@ -22,7 +23,8 @@ def _check_roi_inputs(op: str, input: Tensor, rois: Tensor) -> None:
         raise ValueError(f'{op}: input must have shape (N, C, H, W), got {tuple(input.shape)}')
     if rois.dim() != 2 or rois.size(1) != 5:
         raise ValueError(
-            f'{op}: rois must have shape (n, 5) [batch_idx, x1, y1, x2, y2], got {tuple(rois.shape)}'
+            f'{op}: rois must have shape (n, 5) [batch_idx, x1, y1, x2, y2], '
+            f'got {tuple(rois.shape)}'
         )
 
 
@@ -62,7 +64,14 @@ def roi_align(
         raise ValueError(f'roi_align: pool_mode must be one of {_POOL_MODES}, got {pool_mode!r}')
     out_h, out_w = _output_hw(output_size, 'roi_align')
     output, _, _ = torch.ops.detkit.roi_align(
-        input, rois, float(spatial_scale), out_h, out_w, int(sampling_ratio), bool(aligned), pool_mode == 'max'
+        input,
+        rois,
+        float(spatial_scale),
+        out_h,
+        out_w,
+        int(sampling_ratio),
+        bool(aligned),
+        pool_mode == 'max',
     )
     return output
 
@@ -96,7 +105,13 @@ class RoIAlign(nn.Module):
     def forward(self, input: Tensor, rois: Tensor) -> Tensor:
         """input (N, C, H, W), rois (n, 5) -> (n, C, h, w)."""
         return roi_align(
-            input, rois, self.output_size, self.spatial_scale, self.sampling_ratio, self.pool_mode, self.aligned
+            input,
+            rois,
+            self.output_size,
+            self.spatial_scale,
+            self.sampling_ratio,
+            self.pool_mode,
+            self.aligned,
         )
 
     def extra_repr(self) -> str:

@@ -1,4 +1,5 @@
 """RoIPool (Fast R-CNN) as a function and an ``nn.Module`` (mmcv 1.x interface)."""
+
 from __future__ import annotations
 
 from typing import Union
@@ -10,7 +11,10 @@ from .roi_align import _check_roi_inputs, _output_hw
 
 
 def roi_pool(
-    input: Tensor, rois: Tensor, output_size: Union[int, tuple[int, int]], spatial_scale: float = 1.0
+    input: Tensor,
+    rois: Tensor,
+    output_size: Union[int, tuple[int, int]],
+    spatial_scale: float = 1.0,
 ) -> Tensor:
     """RoIPool: max over quantised bins of each roi.
 
@@ -38,7 +42,9 @@ def roi_pool(
 class RoIPool(nn.Module):
     """RoIPool module (``mmcv.ops.RoIPool``); see :func:`roi_pool`."""
 
-    def __init__(self, output_size: Union[int, tuple[int, int]], spatial_scale: float = 1.0) -> None:
+    def __init__(
+        self, output_size: Union[int, tuple[int, int]], spatial_scale: float = 1.0
+    ) -> None:
         super().__init__()
         self.output_size = _output_hw(output_size, 'RoIPool')
         self.spatial_scale = float(spatial_scale)
@@ -65,4 +71,6 @@ def _roi_pool_backward(ctx, grad_output, grad_argmax):
     return grad_input, None, None, None, None
 
 
-torch.library.register_autograd('detkit::roi_pool', _roi_pool_backward, setup_context=_roi_pool_setup_context)
+torch.library.register_autograd(
+    'detkit::roi_pool', _roi_pool_backward, setup_context=_roi_pool_setup_context
+)

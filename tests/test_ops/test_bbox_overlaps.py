@@ -4,11 +4,7 @@ import torchvision
 
 from detkit.ops import bbox_overlaps
 
-
-def random_boxes(n, scale=100.0, generator=None, dtype=torch.float32):
-    xy = torch.rand(n, 2, generator=generator, dtype=torch.float64) * scale
-    wh = torch.rand(n, 2, generator=generator, dtype=torch.float64) * scale / 2
-    return torch.cat([xy, xy + wh], 1).to(dtype)
+from ._helpers import random_boxes
 
 
 def degenerate_boxes():
@@ -79,7 +75,9 @@ def test_degenerate_against_brute_force(mode):
         assert out[0, 1] == 0.0  # touching: the enclosing box is the union
         assert out[0, 6] == pytest.approx(0 - (70 * 60 - 100 - 200) / (70 * 60))
     aligned = bbox_overlaps(b, b.flip(0), mode=mode, is_aligned=True)
-    torch.testing.assert_close(aligned.double(), brute_force(b, b.flip(0), mode, True), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(
+        aligned.double(), brute_force(b, b.flip(0), mode, True), rtol=1e-6, atol=1e-6
+    )
 
 
 def test_matches_torchvision():
@@ -134,7 +132,9 @@ def test_gradient_through_torch_path():
     b2 = random_boxes(5, generator=g, dtype=torch.float64)
     out = bbox_overlaps(b1, b2, mode='giou', is_aligned=True)
     torch.testing.assert_close(out.detach(), bbox_overlaps(b1.detach(), b2, 'giou', True))
-    assert torch.autograd.gradcheck(lambda x: bbox_overlaps(x, b2, mode='giou', is_aligned=True), (b1,))
+    assert torch.autograd.gradcheck(
+        lambda x: bbox_overlaps(x, b2, mode='giou', is_aligned=True), (b1,)
+    )
 
 
 def test_autocast_runs_in_fp32():
@@ -158,9 +158,15 @@ def test_torch_compile_fullgraph():
 @pytest.mark.parametrize(
     'args, match',
     [
-        ((torch.zeros(3, 5), torch.zeros(2, 4)), r'bboxes1 must have shape \(\.\.\., n, 4\).*\(3, 5\)'),
+        (
+            (torch.zeros(3, 5), torch.zeros(2, 4)),
+            r'bboxes1 must have shape \(\.\.\., n, 4\).*\(3, 5\)',
+        ),
         ((torch.zeros(3, 4), torch.zeros(2, 4), 'dice'), r"mode must be one of .*'dice'"),
-        ((torch.zeros(3, 4), torch.zeros(2, 4), 'iou', True), r'is_aligned=True .*\(3, 4\) and \(2, 4\)'),
+        (
+            (torch.zeros(3, 4), torch.zeros(2, 4), 'iou', True),
+            r'is_aligned=True .*\(3, 4\) and \(2, 4\)',
+        ),
     ],
 )
 def test_bad_input(args, match):

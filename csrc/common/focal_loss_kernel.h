@@ -1,0 +1,63 @@
+// Sigmoid focal loss (Lin et al., 2017) of one logit x for class c of a sample
+// labelled t, with mmcv's definitions (clamped logs, no one-hot):
+//   p = sigmoid(x)
+//   c == t: loss = -alpha       * (1 - p)^gamma * log(max(p, FLT_MIN))
+//   c != t: loss = -(1 - alpha) * p^gamma       * log(max(1 - p, FLT_MIN))
+// and its derivative with respect to x.
+#pragma once
+
+#include <cfloat>
+#include <cmath>
+
+#include "common/common.h"
+
+namespace detkit {
+namespace kernels {
+
+#ifdef __CUDA_ARCH__
+#define DETKIT_MATH(fn) fn
+#else
+#define DETKIT_MATH(fn) std::fn
+#endif
+
+template <typename T>
+HOST_DEVICE inline T focal_pow(T base, T gamma) {
+  // gamma = 2 is the default everywhere; a product is exact and much cheaper.
+  return gamma == T(2) ? base * base : DETKIT_MATH(pow)(base, gamma);
+}
+
+// p = sigmoid(x) and q = 1 - p = sigmoid(-x), each without cancellation:
+// computing 1 - p directly loses most digits once p is close to 1.
+template <typename T>
+HOST_DEVICE inline void sigmoid_pair(T x, T& p, T& q) {
+  const T e = DETKIT_MATH(exp)(-(x < T(0) ? -x : x));  // in (0, 1]
+  const T big = T(1) / (T(1) + e), small = e / (T(1) + e);
+  p = x >= T(0) ? big : small;
+  q = x >= T(0) ? small : big;
+}
+
+template <typename T>
+HOST_DEVICE inline T sigmoid_focal_loss_elem(T x, bool positive, T gamma, T alpha) {
+  T p, q;
+  sigmoid_pair(x, p, q);
+  if (positive) {
+    return -alpha * focal_pow(q, gamma) * DETKIT_MATH(log)(dmax(p, T(FLT_MIN)));
+  }
+  return -(T(1) - alpha) * focal_pow(p, gamma) * DETKIT_MATH(log)(dmax(q, T(FLT_MIN)));
+}
+
+template <typename T>
+HOST_DEVICE inline T sigmoid_focal_loss_grad_elem(T x, bool positive, T gamma, T alpha) {
+  T p, q;
+  sigmoid_pair(x, p, q);
+  if (positive) {
+    return -alpha * focal_pow(q, gamma) * (q - gamma * p * DETKIT_MATH(log)(dmax(p, T(FLT_MIN))));
+  }
+  return -(T(1) - alpha) * focal_pow(p, gamma) *
+         (gamma * q * DETKIT_MATH(log)(dmax(q, T(FLT_MIN))) - p);
+}
+
+#undef DETKIT_MATH
+
+}  // namespace kernels
+}  // namespace detkit
