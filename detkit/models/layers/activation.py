@@ -5,12 +5,12 @@ import torch.nn as nn
 
 from ...registry import ACTIVATION_LAYERS
 from ...utils.suggest import did_you_mean
-from .activations import GELU, Clamp, HSigmoid, HSwish, Swish
+from .activations import Clamp, HSigmoid, HSwish, Swish
 
 for _name, _module in (('ReLU', nn.ReLU), ('LeakyReLU', nn.LeakyReLU), ('PReLU', nn.PReLU),
                        ('RReLU', nn.RReLU), ('ReLU6', nn.ReLU6), ('ELU', nn.ELU),
                        ('Sigmoid', nn.Sigmoid), ('Tanh', nn.Tanh), ('SiLU', nn.SiLU),
-                       ('GELU', GELU), ('Swish', Swish), ('HSigmoid', HSigmoid),
+                       ('GELU', nn.GELU), ('Swish', Swish), ('HSigmoid', HSigmoid),
                        ('HSwish', HSwish), ('Clamp', Clamp)):
     ACTIVATION_LAYERS.register_module(_name, module=_module)
 ACTIVATION_LAYERS.register_module('Clip', module=Clamp)  # mmcv's other name for it

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 class HSigmoid(nn.Module):
@@ -54,10 +53,3 @@ class Clamp(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.clamp(x, min=self.min, max=self.max)
-
-
-class GELU(nn.Module):
-    """GELU without arguments (mmcv's wrapper; ``approximate`` is torch's 'none')."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.gelu(x)

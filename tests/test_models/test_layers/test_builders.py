@@ -81,6 +81,9 @@ def test_activations_values():
     for name, ref in cases.items():
         act = build_activation_layer(dict(type=name))
         torch.testing.assert_close(act(x.clone()), ref, msg=name)
+    gelu_tanh = build_activation_layer(dict(type='GELU', approximate='tanh'))
+    torch.testing.assert_close(gelu_tanh(x), 0.5 * x * (1 + torch.tanh(
+        math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))))
     prelu = build_activation_layer(dict(type='PReLU', num_parameters=1, init=0.25))
     torch.testing.assert_close(prelu(x.float()), torch.where(x > 0, x, 0.25 * x).float())
     assert isinstance(build_activation_layer(dict(type='HSigmoid', bias=1.0, divisor=2.0)),
