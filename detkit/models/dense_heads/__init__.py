@@ -15,3 +15,7 @@ from .anchor_free_head import AnchorFreeHead  # noqa: E402
 from .fcos_head import FCOSHead  # noqa: E402
 
 __all__ += ['AnchorFreeHead', 'FCOSHead']
+from .atss_head import ATSSHead  # noqa: E402
+from .gfl_head import GFLHead  # noqa: E402
+
+__all__ += ['ATSSHead', 'GFLHead']

@@ -5,3 +5,8 @@ from .rpn import RPN
 from .single_stage import SingleStageDetector
 
 __all__ = ['BaseDetector', 'SingleStageDetector', 'RetinaNet', 'RPN']
+from .atss import ATSS  # noqa: E402
+from .fcos import FCOS  # noqa: E402
+from .gfl import GFL  # noqa: E402
+
+__all__ += ['FCOS', 'ATSS', 'GFL']
