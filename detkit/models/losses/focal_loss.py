@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -11,25 +12,18 @@ from ...registry import LOSSES
 from .utils import check_reduction, resolve_reduction, weight_reduce_loss
 
 
-def _fused_focal_op() -> Optional[Callable]:
-    """``detkit.ops.sigmoid_focal_loss`` when the compiled extension provides it, else None."""
+def _fused_focal_op(device: Optional[torch.device] = None) -> Optional[Callable]:
+    """``detkit.ops.sigmoid_focal_loss`` when the loaded extension has a kernel for
+    ``device`` (any device when None), else None."""
     try:
         from ... import ops
-    except (ImportError, RuntimeError, OSError):
+        available = ops.compiled_ops().get('sigmoid_focal_loss', [])
+    except (ImportError, RuntimeError, OSError, AttributeError):
         # the extension is missing or broken: py_sigmoid_focal_loss gives the same values
         return None
-    fn = getattr(ops, 'sigmoid_focal_loss', None)
-    available = getattr(ops, 'is_available', None)
-    if fn is None or (callable(available) and not _op_available(available)):
+    if not available or (device is not None and device.type not in available):
         return None
-    return fn
-
-
-def _op_available(available: Callable) -> bool:
-    try:
-        return bool(available('sigmoid_focal_loss'))
-    except TypeError:  # is_available() without an op name
-        return bool(available())
+    return ops.sigmoid_focal_loss
 
 
 def _match_weight(weight: Optional[Tensor], loss: Tensor) -> Optional[Tensor]:
@@ -101,7 +95,7 @@ def sigmoid_focal_loss(pred: Tensor, target: Tensor, weight: Optional[Tensor] = 
     Returns:
         Tensor: scalar, or (N, C) for 'none'.
     """
-    op = _fused_focal_op()
+    op = _fused_focal_op(pred.device)
     if op is None:
         raise RuntimeError('sigmoid_focal_loss needs the compiled op detkit.ops.sigmoid_focal_loss, '
                            'which is not available; use py_sigmoid_focal_loss')
@@ -144,7 +138,7 @@ class FocalLoss(nn.Module):
         args = (weight, self.gamma, self.alpha, reduction, avg_factor)
         if self.activated:
             return self.loss_weight * py_focal_loss_with_prob(pred, target, *args)
-        if target.dim() == 1 and _fused_focal_op() is not None:
+        if target.dim() == 1 and _fused_focal_op(pred.device) is not None:
             return self.loss_weight * sigmoid_focal_loss(pred, target, *args)
         if target.dim() == 1:
             num_classes = pred.size(1)

@@ -37,7 +37,7 @@ def test_pure_torch_and_fused_paths_agree(monkeypatch):
     pred = torch.randn(5, 3)
     labels = torch.tensor([0, 1, 2, 3, 1])
     w = torch.tensor([1., 0., 2., 1., 0.5])
-    monkeypatch.setattr(focal_module, '_fused_focal_op', lambda: None)
+    monkeypatch.setattr(focal_module, '_fused_focal_op', lambda device=None: None)
     py = FocalLoss()(pred, labels, w, avg_factor=3)
     monkeypatch.undo()
     ref = py_sigmoid_focal_loss(pred, _one_hot(labels, 3), w, avg_factor=3)
@@ -69,3 +69,16 @@ def test_gradcheck():
     pred = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
     target = _one_hot(torch.tensor([0, 2, 1]), 2).double()
     assert torch.autograd.gradcheck(lambda x: py_sigmoid_focal_loss(x, target), (pred,))
+
+
+@pytest.mark.skipif(focal_module._fused_focal_op(torch.device('cpu')) is None,
+                    reason='the compiled sigmoid_focal_loss op is not built')
+def test_fused_path_gradients_match_pure_torch():
+    torch.manual_seed(3)
+    labels = torch.tensor([0, 2, 3, 1])
+    w = torch.tensor([1., 0.5, 2., 0.])
+    a = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    b = a.detach().clone().requires_grad_(True)
+    FocalLoss(reduction='sum')(a, labels, w).backward()
+    py_sigmoid_focal_loss(b, _one_hot(labels, 3).double(), w, reduction='sum').backward()
+    assert torch.allclose(a.grad, b.grad, atol=1e-6)
