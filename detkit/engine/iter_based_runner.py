@@ -12,14 +12,25 @@ from .base_runner import BaseRunner, check_workflow
 class IterLoader:
     """An endless iterator over a DataLoader; counts passes in ``epoch``.
 
-    At the end of each pass the sampler's ``set_epoch`` (if any) gets the new
-    epoch, so a distributed sampler reshuffles.
+    At the start of each pass the sampler's ``set_epoch`` (if any) gets the
+    pass number, so a distributed sampler reshuffles.
+
+    Args:
+        dataloader (DataLoader): the loader to cycle.
+        epoch (int): passes already done (a resumed run starts where it stopped).
     """
 
-    def __init__(self, dataloader: Any):
+    def __init__(self, dataloader: Any, epoch: int = 0):
         self._dataloader = dataloader
+        self._epoch = epoch
+        if epoch > 0:
+            self._set_sampler_epoch()
         self.iter_loader = iter(dataloader)
-        self._epoch = 0
+
+    def _set_sampler_epoch(self) -> None:
+        sampler = getattr(self._dataloader, 'sampler', None)
+        if hasattr(sampler, 'set_epoch'):
+            sampler.set_epoch(self._epoch)
 
     @property
     def epoch(self) -> int:
@@ -30,9 +41,7 @@ class IterLoader:
             return next(self.iter_loader)
         except StopIteration:
             self._epoch += 1
-            sampler = getattr(self._dataloader, 'sampler', None)
-            if hasattr(sampler, 'set_epoch'):
-                sampler.set_epoch(self._epoch)
+            self._set_sampler_epoch()
             self.iter_loader = iter(self._dataloader)
             return next(self.iter_loader)
 
@@ -87,7 +96,10 @@ class IterBasedRunner(BaseRunner):
         check_workflow(workflow, data_loaders, type(self).__name__)
         self._log_start(workflow, f'{self._max_iters} iters')
         self.call_hook('before_run')
-        iter_loaders = [IterLoader(x) for x in data_loaders]
+        # a resumed run continues the pass count of its training loader (a run
+        # stopped mid-pass starts a fresh pass, as in mmcv)
+        iter_loaders = [IterLoader(x, self.iter // len(x) if mode == 'train' else 0)
+                        for x, (mode, _) in zip(data_loaders, workflow)]
         # as in mmcv, only the mode-free epoch methods frame an iteration-based run
         # (timers start, log buffers clear); by-epoch logic in *_train_epoch stays out
         self.call_hook('before_epoch')
