@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 import torch
+import torchvision
 
-from detkit.structures import BitmapMasks
+from detkit.structures import BitmapMasks, PolygonMasks
 
 
 def _one(h, w, pixels):
@@ -79,3 +80,36 @@ def test_areas_tensor_bboxes_random():
     r = BitmapMasks.random(4, 6, 7, rng=np.random.RandomState(0))
     assert r.masks.shape == (4, 6, 7) and r.masks.dtype == np.uint8
     assert 0.8 < r.masks.mean() < 1.0
+
+
+# crop_and_resize runs detkit.ops.roi_align; torchvision's is the reference
+def test_crop_and_resize_against_torchvision_roi_align():
+    rng = np.random.RandomState(0)
+    masks = BitmapMasks((rng.rand(3, 16, 20) > 0.5).astype(np.uint8), 16, 20)
+    bboxes = np.array([[2., 3., 10., 12.], [0., 0., 20., 16.], [5.5, 1.25, 9., 15.]], np.float32)
+    inds = np.array([1, 0, 1])
+    out = masks.crop_and_resize(bboxes, (7, 5), inds, binarize=False)
+    rois = torch.cat([torch.arange(3.)[:, None], torch.from_numpy(bboxes)], 1)
+    ref = torchvision.ops.roi_align(torch.from_numpy(masks.masks[inds]).float()[:, None], rois,
+                                    (7, 5), 1.0, 0, aligned=True)[:, 0]
+    assert out.masks.shape == (3, 7, 5) and (out.height, out.width) == (7, 5)
+    np.testing.assert_allclose(out.masks, ref.numpy(), atol=1e-6)
+    binary = masks.crop_and_resize(torch.from_numpy(bboxes), (7, 5), torch.from_numpy(inds))
+    np.testing.assert_array_equal(binary.masks, ref.numpy() >= 0.5)
+
+
+def test_crop_and_resize_hand_computed_and_agrees_with_polygons():
+    m = np.zeros((1, 8, 8), np.uint8)
+    m[0, 2:6, 2:6] = 1  # a 4 x 4 square
+    bm = BitmapMasks(m, 8, 8)
+    # the square's own box -> all ones; the left half of a box twice as wide -> half ones
+    full = bm.crop_and_resize(np.array([[2., 2., 6., 6.]]), (4, 4), np.array([0]))
+    assert full.masks.all()
+    half = bm.crop_and_resize(np.array([[-2., 2., 6., 6.]]), (4, 4), np.array([0]))
+    assert half.masks[0].astype(int).tolist() == [[0, 0, 1, 1]] * 4
+    pm = PolygonMasks([[np.array([2., 2., 6., 2., 6., 6., 2., 6.])]], 8, 8)
+    phalf = pm.crop_and_resize(np.array([[-2., 2., 6., 6.]]), (4, 4), np.array([0]))
+    np.testing.assert_array_equal(phalf.to_ndarray(), half.masks)
+    assert len(bm.crop_and_resize(np.zeros((0, 4), np.float32), (4, 4), np.zeros(0, int))) == 0
+    assert BitmapMasks([], 8, 8).crop_and_resize(np.zeros((1, 4)), (3, 3),
+                                                 np.array([0])).masks.shape == (0, 3, 3)
