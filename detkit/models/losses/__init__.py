@@ -1,16 +1,39 @@
 """Losses, one file per family; weighting and reduction live in ``utils``."""
 from .accuracy import Accuracy, accuracy
 from .balanced_l1_loss import BalancedL1Loss, balanced_l1_loss
-from .cross_entropy_loss import (CrossEntropyLoss, binary_cross_entropy, cross_entropy,
-                                 mask_cross_entropy)
+from .cross_entropy_loss import (
+                                 CrossEntropyLoss,
+                                 binary_cross_entropy,
+                                 cross_entropy,
+                                 mask_cross_entropy,
+)
 from .dice_loss import DiceLoss, dice_loss
-from .focal_loss import FocalLoss, py_focal_loss_with_prob, py_sigmoid_focal_loss, sigmoid_focal_loss
+from .focal_loss import (
+                                 FocalLoss,
+                                 py_focal_loss_with_prob,
+                                 py_sigmoid_focal_loss,
+                                 sigmoid_focal_loss,
+)
 from .gaussian_focal_loss import GaussianFocalLoss, gaussian_focal_loss
-from .gfocal_loss import (DistributionFocalLoss, QualityFocalLoss, distribution_focal_loss,
-                          quality_focal_loss)
+from .gfocal_loss import (
+                                 DistributionFocalLoss,
+                                 QualityFocalLoss,
+                                 distribution_focal_loss,
+                                 quality_focal_loss,
+)
 from .ghm_loss import GHMC, GHMR
-from .iou_loss import (BoundedIoULoss, CIoULoss, DIoULoss, GIoULoss, IoULoss, bounded_iou_loss,
-                       ciou_loss, diou_loss, giou_loss, iou_loss)
+from .iou_loss import (
+                                 BoundedIoULoss,
+                                 CIoULoss,
+                                 DIoULoss,
+                                 GIoULoss,
+                                 IoULoss,
+                                 bounded_iou_loss,
+                                 ciou_loss,
+                                 diou_loss,
+                                 giou_loss,
+                                 iou_loss,
+)
 from .kd_loss import KnowledgeDistillationKLDivLoss, knowledge_distillation_kl_div_loss
 from .mse_loss import MSELoss, mse_loss
 from .seesaw_loss import SeesawLoss, seesaw_ce_loss

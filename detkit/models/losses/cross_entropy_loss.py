@@ -153,7 +153,7 @@ class CrossEntropyLoss(nn.Module):
         if ignore_index is not None and not avg_non_ignore and reduction == 'mean':
             warnings.warn('CrossEntropyLoss: with ignore_index set, reduction="mean" also '
                           'counts the ignored elements; set avg_non_ignore=True to average '
-                          'over the non-ignored ones only', UserWarning)
+                          'over the non-ignored ones only', UserWarning, stacklevel=2)
         if use_sigmoid:
             self.cls_criterion = binary_cross_entropy
         elif use_mask:

@@ -97,7 +97,8 @@ def sigmoid_focal_loss(pred: Tensor, target: Tensor, weight: Optional[Tensor] = 
     """
     op = _fused_focal_op(pred.device)
     if op is None:
-        raise RuntimeError('sigmoid_focal_loss needs the compiled op detkit.ops.sigmoid_focal_loss, '
+        raise RuntimeError('sigmoid_focal_loss needs the compiled op '
+                           'detkit.ops.sigmoid_focal_loss, '
                            'which is not available; use py_sigmoid_focal_loss')
     loss = op(pred.contiguous(), target.contiguous(), gamma, alpha, None, 'none')
     return weight_reduce_loss(loss, _match_weight(weight, loss), reduction, avg_factor)

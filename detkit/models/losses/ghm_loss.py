@@ -23,7 +23,8 @@ def _expand_binary_labels(labels: Tensor, label_weights: Tensor, channels: int) 
     """(N,) labels -> (N, C) one-hot (labels outside [0, C) give all-zero rows)."""
     in_range = (labels >= 0) & (labels < channels)
     onehot = torch.zeros(labels.size(0), channels + 1, dtype=labels.dtype, device=labels.device)
-    onehot.scatter_(1, torch.where(in_range, labels, torch.full_like(labels, channels)).view(-1, 1), 1)
+    cols = torch.where(in_range, labels, torch.full_like(labels, channels))
+    onehot.scatter_(1, cols.view(-1, 1), 1)
     weights = label_weights.view(-1, 1).expand(label_weights.size(0), channels)
     return onehot[:, :channels], weights
 

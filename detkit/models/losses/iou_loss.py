@@ -70,12 +70,14 @@ def giou_loss(pred: Tensor, target: Tensor, eps: float = 1e-7) -> Tensor:
 
 def _iou_and_centre_term(pred: Tensor, target: Tensor, eps: float) -> tuple:
     """IoU (union + eps) and rho^2 / c^2 (centre distance over enclosing diagonal)."""
-    wh = (torch.min(pred[:, 2:], target[:, 2:]) - torch.max(pred[:, :2], target[:, :2])).clamp(min=0)
+    wh = (torch.min(pred[:, 2:], target[:, 2:])
+          - torch.max(pred[:, :2], target[:, :2])).clamp(min=0)
     overlap = wh[:, 0] * wh[:, 1]
     ap = (pred[:, 2] - pred[:, 0]) * (pred[:, 3] - pred[:, 1])
     ag = (target[:, 2] - target[:, 0]) * (target[:, 3] - target[:, 1])
     ious = overlap / (ap + ag - overlap + eps)
-    enc = (torch.max(pred[:, 2:], target[:, 2:]) - torch.min(pred[:, :2], target[:, :2])).clamp(min=0)
+    enc = (torch.max(pred[:, 2:], target[:, 2:])
+           - torch.min(pred[:, :2], target[:, :2])).clamp(min=0)
     c2 = enc[:, 0] ** 2 + enc[:, 1] ** 2 + eps
     rho2 = (((target[:, 0] + target[:, 2]) - (pred[:, 0] + pred[:, 2])) ** 2
             + ((target[:, 1] + target[:, 3]) - (pred[:, 1] + pred[:, 3])) ** 2) / 4
@@ -163,7 +165,7 @@ class IoULoss(_BoxIoULossBase):
             raise ValueError(f'IoULoss: mode must be one of {IOU_LOSS_MODES}, but got {mode!r}')
         if linear:
             warnings.warn("IoULoss: linear=True is deprecated, use mode='linear'",
-                          DeprecationWarning)
+                          DeprecationWarning, stacklevel=2)
             mode = 'linear'
         self.linear = linear
         self.mode = mode

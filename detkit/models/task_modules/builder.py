@@ -4,8 +4,15 @@ from __future__ import annotations
 import warnings
 from typing import Any, Optional
 
-from ...registry import (BBOX_ASSIGNERS, BBOX_CODERS, BBOX_SAMPLERS, IOU_CALCULATORS,
-                         MATCH_COSTS, PRIOR_GENERATORS, build_from_cfg)
+from ...registry import (
+    BBOX_ASSIGNERS,
+    BBOX_CODERS,
+    BBOX_SAMPLERS,
+    IOU_CALCULATORS,
+    MATCH_COSTS,
+    PRIOR_GENERATORS,
+    build_from_cfg,
+)
 
 __all__ = ['build_assigner', 'build_sampler', 'build_bbox_coder', 'build_prior_generator',
            'build_anchor_generator', 'build_iou_calculator', 'build_match_cost']
@@ -34,7 +41,7 @@ def build_prior_generator(cfg: dict, default_args: Optional[dict] = None) -> Any
 def build_anchor_generator(cfg: dict, default_args: Optional[dict] = None) -> Any:
     """Deprecated alias of :func:`build_prior_generator`."""
     warnings.warn('build_anchor_generator is deprecated, use build_prior_generator',
-                  DeprecationWarning)
+                  DeprecationWarning, stacklevel=2)
     return build_prior_generator(cfg, default_args)
 
 

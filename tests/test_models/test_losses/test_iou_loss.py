@@ -2,10 +2,9 @@ import math
 
 import pytest
 import torch
-from torchvision.ops import (complete_box_iou_loss, distance_box_iou_loss,
-                             generalized_box_iou_loss)
+from torchvision.ops import complete_box_iou_loss, distance_box_iou_loss, generalized_box_iou_loss
 
-from detkit.models.losses import (BoundedIoULoss, CIoULoss, DIoULoss, GIoULoss, IoULoss)
+from detkit.models.losses import BoundedIoULoss, CIoULoss, DIoULoss, GIoULoss, IoULoss
 
 PRED = torch.tensor([[0., 0., 10., 10.], [2., 2., 6., 8.], [0., 0., 4., 4.]], dtype=torch.float64)
 TARGET = torch.tensor([[1., 1., 11., 11.], [3., 1., 7., 9.], [6., 6., 8., 9.]],

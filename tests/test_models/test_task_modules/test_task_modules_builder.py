@@ -2,8 +2,14 @@ import pytest
 
 import detkit.models  # noqa: F401
 from detkit.models import task_modules
-from detkit.registry import (BBOX_ASSIGNERS, BBOX_CODERS, BBOX_SAMPLERS, IOU_CALCULATORS,
-                             MATCH_COSTS, PRIOR_GENERATORS)
+from detkit.registry import (
+    BBOX_ASSIGNERS,
+    BBOX_CODERS,
+    BBOX_SAMPLERS,
+    IOU_CALCULATORS,
+    MATCH_COSTS,
+    PRIOR_GENERATORS,
+)
 
 
 def test_registries_hold_the_mmdet_names():

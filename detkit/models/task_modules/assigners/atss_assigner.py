@@ -33,7 +33,7 @@ class ATSSAssigner(BaseAssigner):
     """
 
     def __init__(self, topk: int, alpha: Optional[float] = None,
-                 iou_calculator: dict = dict(type='BboxOverlaps2D'), ignore_iof_thr: float = -1):
+                 iou_calculator: dict = dict(type='BboxOverlaps2D'), ignore_iof_thr: float = -1):  # noqa: B006 (mmdet default, never mutated)
         self.topk = topk
         self.alpha = alpha
         self.iou_calculator = build_iou_calculator(iou_calculator)
@@ -62,7 +62,8 @@ class ATSSAssigner(BaseAssigner):
             overlaps = self.iou_calculator(bboxes, gt_bboxes)
             if cls_scores is not None or bbox_preds is not None:
                 warnings.warn('ATSSAssigner: cls_scores/bbox_preds are used only with alpha '
-                              '(the cost-based DDOD variant); they are ignored', UserWarning)
+                              '(the cost-based DDOD variant); they are ignored', UserWarning,
+                              stacklevel=2)
         else:
             if cls_scores is None or bbox_preds is None:
                 raise ValueError('ATSSAssigner with alpha needs cls_scores and bbox_preds')

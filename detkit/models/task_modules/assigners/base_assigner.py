@@ -42,11 +42,18 @@ def last_true_gt(mask: Tensor) -> Tensor:
     """(G, N) bool -> (N,) int64: 1 + the *last* gt i with mask[i, n], else 0.
 
     Vectorises "for i in range(G): assigned[mask[i]] = i + 1", where later gts
-    overwrite earlier ones.
+    overwrite earlier ones. Only the few columns with any True are ranked, so no
+    (G, N) integer matrix is built for N in the hundreds of thousands.
     """
-    ranks = torch.arange(1, mask.size(0) + 1, device=mask.device)[:, None]
-    return (mask.long() * ranks).max(dim=0).values if mask.numel() else mask.new_zeros(
-        mask.size(1), dtype=torch.long)
+    out = mask.new_zeros(mask.size(1), dtype=torch.long)
+    if mask.numel() == 0:
+        return out
+    cols = mask.any(dim=0).nonzero().view(-1)
+    if cols.numel():
+        sub = mask[:, cols]
+        ranks = torch.arange(1, mask.size(0) + 1, device=mask.device)[:, None]
+        out[cols] = (sub.long() * ranks).max(dim=0).values
+    return out
 
 
 def centers_inside(centers_x: Tensor, centers_y: Tensor, gt_bboxes: Tensor,

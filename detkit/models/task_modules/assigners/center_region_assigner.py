@@ -49,7 +49,7 @@ class CenterRegionAssigner(BaseAssigner):
 
     def __init__(self, pos_scale: float, neg_scale: float, min_pos_iof: float = 1e-2,
                  ignore_gt_scale: float = 0.5, foreground_dominate: bool = False,
-                 iou_calculator: dict = dict(type='BboxOverlaps2D')):
+                 iou_calculator: dict = dict(type='BboxOverlaps2D')):  # noqa: B006 (mmdet default, never mutated)
         self.pos_scale = pos_scale
         self.neg_scale = neg_scale
         self.min_pos_iof = min_pos_iof

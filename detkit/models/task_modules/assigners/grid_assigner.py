@@ -28,7 +28,7 @@ class GridAssigner(BaseAssigner):
 
     def __init__(self, pos_iou_thr: float, neg_iou_thr: Union[float, tuple],
                  min_pos_iou: float = .0, gt_max_assign_all: bool = True,
-                 iou_calculator: dict = dict(type='BboxOverlaps2D')):
+                 iou_calculator: dict = dict(type='BboxOverlaps2D')):  # noqa: B006 (mmdet default, never mutated)
         self.pos_iou_thr = pos_iou_thr
         self.neg_iou_thr = neg_iou_thr
         self.min_pos_iou = min_pos_iou

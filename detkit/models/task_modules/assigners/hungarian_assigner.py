@@ -26,9 +26,9 @@ class HungarianAssigner(BaseAssigner):
         iou_cost (dict): Default IoUCost (giou).
     """
 
-    def __init__(self, cls_cost: dict = dict(type='ClassificationCost', weight=1.),
-                 reg_cost: dict = dict(type='BBoxL1Cost', weight=1.0),
-                 iou_cost: dict = dict(type='IoUCost', iou_mode='giou', weight=1.0)):
+    def __init__(self, cls_cost: dict = dict(type='ClassificationCost', weight=1.),  # noqa: B006 (mmdet default, never mutated)
+                 reg_cost: dict = dict(type='BBoxL1Cost', weight=1.0),  # noqa: B006 (mmdet default, never mutated)
+                 iou_cost: dict = dict(type='IoUCost', iou_mode='giou', weight=1.0)):  # noqa: B006 (mmdet default, never mutated)
         self.cls_cost = build_match_cost(cls_cost)
         self.reg_cost = build_match_cost(reg_cost)
         self.iou_cost = build_match_cost(iou_cost)

@@ -49,7 +49,7 @@ class MaxIoUAssigner(BaseAssigner):
                  min_pos_iou: float = .0, gt_max_assign_all: bool = True,
                  ignore_iof_thr: float = -1, ignore_wrt_candidates: bool = True,
                  match_low_quality: bool = True, gpu_assign_thr: int = -1,
-                 iou_calculator: dict = dict(type='BboxOverlaps2D')):
+                 iou_calculator: dict = dict(type='BboxOverlaps2D')):  # noqa: B006 (mmdet default, never mutated)
         if not (isinstance(neg_iou_thr, Number)
                 or (isinstance(neg_iou_thr, (tuple, list)) and len(neg_iou_thr) == 2)):
             raise ValueError(f'{type(self).__name__}: neg_iou_thr must be a float or a '
@@ -67,7 +67,8 @@ class MaxIoUAssigner(BaseAssigner):
     def _on_cpu(self, gt_bboxes: Tensor) -> bool:
         return self.gpu_assign_thr > 0 and gt_bboxes.shape[0] > self.gpu_assign_thr
 
-    def _ignore_mask(self, candidates: Tensor, gt_bboxes_ignore: Optional[Tensor]) -> Optional[Tensor]:
+    def _ignore_mask(self, candidates: Tensor,
+                     gt_bboxes_ignore: Optional[Tensor]) -> Optional[Tensor]:
         """(N,) bool: candidates overlapping an ignored gt by IoF > ignore_iof_thr."""
         if not (self.ignore_iof_thr > 0 and gt_bboxes_ignore is not None
                 and gt_bboxes_ignore.numel() > 0 and candidates.numel() > 0):
@@ -109,7 +110,8 @@ class MaxIoUAssigner(BaseAssigner):
                 result.labels = result.labels.to(device)
         return result
 
-    def assign_wrt_overlaps(self, overlaps: Tensor, gt_labels: Optional[Tensor] = None) -> AssignResult:
+    def assign_wrt_overlaps(self, overlaps: Tensor,
+                            gt_labels: Optional[Tensor] = None) -> AssignResult:
         """Steps 1-4 on a (G, N) overlap matrix (-1 marks ignored boxes)."""
         num_gts, num_bboxes = overlaps.size(0), overlaps.size(1)
         if num_gts == 0 or num_bboxes == 0:

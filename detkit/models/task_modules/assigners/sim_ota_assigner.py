@@ -60,7 +60,7 @@ class SimOTAAssigner(BaseAssigner):
             return self._assign(pred_scores, priors, decoded_bboxes, gt_bboxes, gt_labels, eps)
         except torch.cuda.OutOfMemoryError:
             # a crowded image can exhaust GPU memory: redo it on CPU, as YOLOX does
-            warnings.warn('SimOTAAssigner ran out of GPU memory; assigning on CPU')
+            warnings.warn('SimOTAAssigner ran out of GPU memory; assigning on CPU', stacklevel=2)
             torch.cuda.empty_cache()
             device = priors.device
             result = self._assign(pred_scores.cpu().float(), priors.cpu().float(),

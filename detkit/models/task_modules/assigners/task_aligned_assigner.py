@@ -25,7 +25,7 @@ class TaskAlignedAssigner(BaseAssigner):
         iou_calculator (dict).
     """
 
-    def __init__(self, topk: int, iou_calculator: dict = dict(type='BboxOverlaps2D')):
+    def __init__(self, topk: int, iou_calculator: dict = dict(type='BboxOverlaps2D')):  # noqa: B006 (mmdet default, never mutated)
         if topk < 1:
             raise ValueError(f'TaskAlignedAssigner: topk must be >= 1, got {topk}')
         self.topk = topk

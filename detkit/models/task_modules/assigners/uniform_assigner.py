@@ -26,7 +26,7 @@ class UniformAssigner(BaseAssigner):
     """
 
     def __init__(self, pos_ignore_thr: float, neg_ignore_thr: float, match_times: int = 4,
-                 iou_calculator: dict = dict(type='BboxOverlaps2D')):
+                 iou_calculator: dict = dict(type='BboxOverlaps2D')):  # noqa: B006 (mmdet default, never mutated)
         self.match_times = match_times
         self.pos_ignore_thr = pos_ignore_thr
         self.neg_ignore_thr = neg_ignore_thr

@@ -13,7 +13,7 @@ MaxShape = Union[Sequence[int], Sequence[Sequence[int]], Tensor, None]
 class BaseBBoxCoder(metaclass=ABCMeta):
     """A box coder turns boxes into regression targets relative to priors and back."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs):  # noqa: B027 (coders take no common arguments)
         pass
 
     @abstractmethod

@@ -85,7 +85,8 @@ def _compiled_overlaps() -> Optional[Callable]:
         if not _OPS_ERROR:
             _OPS_ERROR.append(e)
             warnings.warn(f'detkit.ops could not be loaded ({type(e).__name__}: {e}); '
-                          f'BboxOverlaps2D uses the pure-torch bbox_overlaps', RuntimeWarning)
+                          f'BboxOverlaps2D uses the pure-torch bbox_overlaps', RuntimeWarning,
+                          stacklevel=3)
         return None
     return getattr(ops, 'bbox_overlaps', None)
 

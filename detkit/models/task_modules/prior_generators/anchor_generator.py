@@ -9,8 +9,7 @@ import torch
 from torch import Tensor
 
 from ....registry import PRIOR_GENERATORS
-from .utils import (DeviceLike, grid_valid_flags, meshgrid_flat, pair, resolve_device,
-                    valid_size_of)
+from .utils import DeviceLike, grid_valid_flags, meshgrid_flat, pair, resolve_device, valid_size_of
 
 
 def _as_tensor(values: Sequence[float]) -> Tensor:
@@ -180,7 +179,8 @@ class AnchorGenerator:
     def grid_anchors(self, featmap_sizes: Sequence[Sequence[int]],
                      device: DeviceLike = None) -> list:
         """Deprecated: use :meth:`grid_priors`."""
-        warnings.warn('grid_anchors is deprecated, use grid_priors', DeprecationWarning)
+        warnings.warn('grid_anchors is deprecated, use grid_priors', DeprecationWarning,
+                      stacklevel=2)
         return self.grid_priors(featmap_sizes, dtype=self.base_anchors[0].dtype, device=device)
 
     def single_level_grid_anchors(self, base_anchors: Tensor, featmap_size: Sequence[int],
@@ -188,7 +188,7 @@ class AnchorGenerator:
                                   device: DeviceLike = None) -> Tensor:
         """Deprecated: shift the given (A, 4) ``base_anchors`` over a grid of ``stride``."""
         warnings.warn('single_level_grid_anchors is deprecated, use single_level_grid_priors',
-                      DeprecationWarning)
+                      DeprecationWarning, stacklevel=2)
         device = resolve_device(device)
         feat_h, feat_w = featmap_size
         shift_x = torch.arange(0, feat_w, device=device).to(base_anchors) * stride[0]

@@ -7,8 +7,7 @@ import torch
 from torch import Tensor
 
 from ....registry import PRIOR_GENERATORS
-from .utils import (DeviceLike, grid_valid_flags, meshgrid_flat, pair, resolve_device,
-                    valid_size_of)
+from .utils import DeviceLike, grid_valid_flags, meshgrid_flat, pair, resolve_device, valid_size_of
 
 
 @PRIOR_GENERATORS.register_module()

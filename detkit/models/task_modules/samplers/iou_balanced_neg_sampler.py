@@ -28,7 +28,8 @@ class IoUBalancedNegSampler(RandomSampler):
                  floor_fraction: float = 0, num_bins: int = 3, **kwargs):
         super().__init__(num, pos_fraction, **kwargs)
         if not (floor_thr >= 0 or floor_thr == -1):
-            raise ValueError(f'IoUBalancedNegSampler: floor_thr must be -1 or >= 0, got {floor_thr}')
+            raise ValueError(f'IoUBalancedNegSampler: floor_thr must be -1 or >= 0, '
+                             f'got {floor_thr}')
         if not 0 <= floor_fraction <= 1:
             raise ValueError(f'IoUBalancedNegSampler: floor_fraction must be in [0, 1], '
                              f'got {floor_fraction}')

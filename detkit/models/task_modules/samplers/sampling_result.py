@@ -49,7 +49,7 @@ class SamplingResult:
         """(P + M, 4): positives then negatives."""
         return torch.cat([self.pos_bboxes, self.neg_bboxes])
 
-    def to(self, device: Union[str, torch.device]) -> 'SamplingResult':
+    def to(self, device: Union[str, torch.device]) -> SamplingResult:
         """Move every tensor attribute to ``device`` (in place); returns self."""
         for key, value in vars(self).items():
             if isinstance(value, Tensor):

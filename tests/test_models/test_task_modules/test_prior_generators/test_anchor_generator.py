@@ -4,8 +4,12 @@ import pytest
 import torch
 
 from detkit.models.task_modules import build_anchor_generator, build_prior_generator
-from detkit.models.task_modules.prior_generators import (AnchorGenerator, LegacyAnchorGenerator,
-                                                         anchor_inside_flags, images_to_levels)
+from detkit.models.task_modules.prior_generators import (
+    AnchorGenerator,
+    LegacyAnchorGenerator,
+    anchor_inside_flags,
+    images_to_levels,
+)
 
 RETINA = dict(type='AnchorGenerator', octave_base_scale=4, scales_per_octave=3,
               ratios=[0.5, 1.0, 2.0], strides=[8, 16, 32, 64, 128])

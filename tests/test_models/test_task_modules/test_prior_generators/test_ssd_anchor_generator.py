@@ -1,7 +1,6 @@
 import math
 
 import pytest
-import torch
 
 from detkit.models.task_modules import build_prior_generator
 
