@@ -89,12 +89,12 @@ class PolygonMasks(BaseInstanceMasks):
 
     # -- container ----------------------------------------------------------------------
     def __getitem__(self, index) -> PolygonMasks:
+        if isinstance(index, torch.Tensor):
+            index = index.detach().cpu().numpy()
         if isinstance(index, np.ndarray):
             if index.dtype == bool:
                 index = np.flatnonzero(index)
-            index = index.tolist()
-        if isinstance(index, torch.Tensor):
-            index = index.tolist()
+            index = index.reshape(-1).tolist() if index.ndim else int(index)
         if isinstance(index, list):
             masks = [self.masks[i] for i in index]
         else:

@@ -37,6 +37,10 @@ def test_getitem():
     assert len(p[np.array([1, 0, 1])]) == 3
     assert len(p[np.array([False, True])]) == 1 and len(p[1:]) == 1
     assert len(p[torch.tensor([0])]) == 1
+    # bool tensors select like bool arrays (not as indices 0 / 1)
+    b = p.to_bitmap()
+    for idx in (torch.tensor([False, True]), np.int64(1), torch.tensor(1), np.array([1, 1])):
+        np.testing.assert_array_equal(p[idx].to_ndarray(), b[idx].masks)
     with pytest.raises(ValueError, match='unsupported index'):
         p['a']
 
