@@ -70,3 +70,15 @@ def test_empty_and_errors():
     assert coder.encode(torch.zeros(0, 4), torch.zeros(0, 4)).shape == (0, 4)
     with pytest.raises(ValueError, match='must both be'):
         coder.encode(ROIS, GTS[:2])
+
+
+def test_mmdet_docstring_example():
+    # the example of MMDetection's delta2bbox docstring
+    from detkit.models.task_modules.coders import delta2bbox
+    rois = torch.tensor([[0., 0., 1., 1.], [0., 0., 1., 1.], [0., 0., 1., 1.], [5., 5., 5., 5.]])
+    deltas = torch.tensor([[0., 0., 0., 0.], [1., 1., 1., 1.], [0., 0., 2., -1.],
+                           [0.7, -1.9, -0.5, 0.3]])
+    out = delta2bbox(rois, deltas, max_shape=(32, 32, 3))
+    want = torch.tensor([[0.0000, 0.0000, 1.0000, 1.0000], [0.1409, 0.1409, 2.8591, 2.8591],
+                         [0.0000, 0.3161, 4.1945, 0.6839], [5.0000, 5.0000, 5.0000, 5.0000]])
+    assert torch.allclose(out, want, atol=1e-4)

@@ -124,3 +124,24 @@ def test_ohem_sampler_keeps_hardest():
     # negatives are labelled background (3); the hardest have the smallest x1
     assert res.pos_inds.tolist() == [0]
     assert sorted(res.neg_inds.tolist()) == [1, 2, 3]
+
+
+def test_combined_sampler_libra_config():
+    torch.manual_seed(0)
+    cfg = dict(type='CombinedSampler', num=8, pos_fraction=0.25, add_gt_as_proposals=False,
+               pos_sampler=dict(type='InstanceBalancedPosSampler'),
+               neg_sampler=dict(type='IoUBalancedNegSampler', floor_thr=-1, floor_fraction=0,
+                                num_bins=3))
+    sampler = build_sampler(cfg)
+    assert type(sampler.pos_sampler).__name__ == 'InstanceBalancedPosSampler'
+    assert sampler.neg_sampler.num == 8 and sampler.neg_sampler.pos_fraction == 0.25
+    gt_inds = [1, 1, 1, 2, 2] + [0] * 30
+    overlaps = [0.9] * 5 + [i / 60 for i in range(30)]
+    res = sampler.sample(_assign(gt_inds, 2, overlaps), _boxes(35), _boxes(2))
+    assert len(res.pos_inds) == 2 and len(res.neg_inds) == 6
+    assert all(gt_inds[i] > 0 for i in res.pos_inds) and all(gt_inds[i] == 0 for i in res.neg_inds)
+    # IoU-balanced over thirds of [0, max IoU 0.9): int(6 / 3) = 2 from each of the two
+    # populated bins (negatives reach 0.48 only), then 2 more at random
+    neg_iou = torch.tensor(overlaps)[res.neg_inds]
+    hist = torch.histogram(neg_iou, torch.tensor([0., 0.3, 0.6, 0.9])).hist.tolist()
+    assert hist[0] >= 2 and hist[1] >= 2 and hist[2] == 0
