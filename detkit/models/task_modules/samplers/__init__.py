@@ -8,5 +8,6 @@ from .pseudo_sampler import PseudoSampler
 from .random_sampler import RandomSampler
 from .sampling_result import SamplingResult
 
-__all__ = ['BaseSampler', 'CombinedSampler', 'InstanceBalancedPosSampler', 'IoUBalancedNegSampler', 'OHEMSampler',
-           'PseudoSampler', 'RandomSampler', 'SamplingResult']
+__all__ = ['BaseSampler', 'CombinedSampler', 'InstanceBalancedPosSampler',
+           'IoUBalancedNegSampler', 'OHEMSampler', 'PseudoSampler', 'RandomSampler',
+           'SamplingResult']
