@@ -1,13 +1,12 @@
 import numpy as np
 import pytest
 
+from detkit.structures.image_io import imfrombytes, imread
 from detkit.structures.image_ops import (
     imflip,
-    imfrombytes,
     imnormalize,
     impad,
     impad_to_multiple,
-    imread,
     imrescale,
     imresize,
     imrotate,
