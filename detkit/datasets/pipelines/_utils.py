@@ -37,3 +37,21 @@ def field_keys(results: dict, field: str, owner: str, default=()) -> list:
             raise KeyError(f"{owner}: results[{field!r}] lists {key!r}, but results has no "
                            f'{key!r}; present keys: {sorted(map(str, results))}')
     return keys
+
+
+def as_scale_list(img_scale, owner: str) -> list:
+    """``img_scale`` as a list of (a, b) tuples.
+
+    Accepts MMDetection's forms — a tuple or a list of tuples — and the lists
+    that YAML / JSON configs give for them: ``[a, b]`` and ``[[a, b], ...]``.
+    """
+    def is_pair(s) -> bool:
+        return (isinstance(s, (tuple, list)) and len(s) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in s))
+
+    if is_pair(img_scale):
+        return [tuple(img_scale)]
+    if isinstance(img_scale, (list, tuple)) and img_scale and all(is_pair(s) for s in img_scale):
+        return [tuple(s) for s in img_scale]
+    raise TypeError(f'{owner}: img_scale must be a tuple (a, b) or a list of them, but got '
+                    f'{img_scale!r}')

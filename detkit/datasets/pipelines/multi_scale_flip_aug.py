@@ -5,6 +5,7 @@ import warnings
 from typing import Optional, Sequence, Union
 
 from ...registry import PIPELINES
+from ._utils import as_scale_list
 from .compose import Compose
 
 _DIRECTIONS = ('horizontal', 'vertical', 'diagonal')
@@ -43,11 +44,8 @@ class MultiScaleFlipAug:
                              f'scale_factor, but got img_scale={img_scale}, '
                              f'scale_factor={scale_factor}')
         if img_scale is not None:
-            self.img_scale = list(img_scale) if isinstance(img_scale, list) else [img_scale]
+            self.img_scale = as_scale_list(img_scale, 'MultiScaleFlipAug')
             self.scale_key = 'scale'
-            if not all(isinstance(s, tuple) for s in self.img_scale):
-                raise TypeError(f'MultiScaleFlipAug: img_scale must be a tuple or a list of '
-                                f'tuples, got {img_scale!r}')
         else:
             self.img_scale = (list(scale_factor) if isinstance(scale_factor, list)
                               else [scale_factor])

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...registry import PIPELINES
 from ._image import imrescale, imresize
-from ._utils import check_choice, field_keys, require
+from ._utils import as_scale_list, check_choice, field_keys, require
 
 Scale = tuple  # (long, short) edges with keep_ratio, else (w, h)
 
@@ -35,7 +35,8 @@ class Resize:
     ``seg_fields`` (nearest).
 
     Args:
-        img_scale (tuple | list[tuple], optional): scales.
+        img_scale (tuple | list[tuple], optional): scales (lists, as YAML/JSON
+            configs give them, are accepted too).
         multiscale_mode (str): 'range' or 'value'.
         ratio_range (tuple[float], optional): (min_ratio, max_ratio).
         keep_ratio (bool): keep the aspect ratio.
@@ -53,10 +54,7 @@ class Resize:
         if img_scale is None:
             self.img_scale = None
         else:
-            self.img_scale = list(img_scale) if isinstance(img_scale, list) else [img_scale]
-            if not all(isinstance(s, tuple) and len(s) == 2 for s in self.img_scale):
-                raise TypeError(f'Resize: img_scale must be a tuple (a, b) or a list of them, '
-                                f'but got {img_scale!r}')
+            self.img_scale = as_scale_list(img_scale, 'Resize')
         if ratio_range is not None:
             if self.img_scale is None or len(self.img_scale) != 1:
                 raise ValueError(f'Resize: ratio_range needs exactly one img_scale, but got '

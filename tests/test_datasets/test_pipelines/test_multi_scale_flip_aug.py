@@ -50,6 +50,9 @@ def test_args():
         _tta()
     with pytest.raises(ValueError, match='exactly one'):
         _tta(img_scale=(1, 1), scale_factor=1.0)
+    assert _tta(img_scale=[[30, 20], [60, 40]]).img_scale == [(30, 20), (60, 40)]
+    with pytest.raises(TypeError, match='img_scale'):
+        _tta(img_scale='big')
     with pytest.raises(ValueError, match='flip_direction'):
         _tta(img_scale=(1, 1), flip=True, flip_direction='sideways')
     with pytest.warns(UserWarning, match='no effect when flip is False'):

@@ -111,7 +111,10 @@ def test_errors_and_repr():
     with pytest.raises(ValueError, match='exactly one img_scale'):
         Resize(img_scale=[(1, 2), (3, 4)], ratio_range=(0.5, 1.5))
     with pytest.raises(TypeError, match='img_scale'):
-        Resize(img_scale=[[1, 2]])
+        Resize(img_scale=[[1, 2, 3]])
+    # YAML / JSON configs give lists for tuples
+    assert Resize(img_scale=[60, 45]).img_scale == [(60, 45)]
+    assert Resize(img_scale=[[60, 45], [30, 20]]).img_scale == [(60, 45), (30, 20)]
     assert 'keep_ratio=True' in repr(Resize(img_scale=(1, 2)))
     out = Resize(img_scale=(60, 45), backend='pillow', interpolation='nearest')(make_results())
     assert out['img'].shape == (40, 60, 3)
