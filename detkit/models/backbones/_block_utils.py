@@ -15,7 +15,7 @@ _PLUGIN_POSITIONS = ('after_conv1', 'after_conv2', 'after_conv3')
 def check_no_dcn(owner: str, dcn: Optional[dict]) -> None:
     """Deformable convolution is not available in detkit; say so instead of ignoring it."""
     if dcn is not None:
-        raise NotImplementedError(
+        raise ValueError(
             f'{owner}: dcn={dcn!r} is not supported — detkit has no deformable convolution '
             f'op; use dcn=None (and stage_with_dcn all False)')
 

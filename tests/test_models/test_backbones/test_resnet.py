@@ -193,7 +193,7 @@ def test_bad_arguments():
         ResNet(18, frozen_stages=5)
     with pytest.raises(ValueError, match='out_indices'):
         ResNet(18, out_indices=(0, 4))
-    with pytest.raises(NotImplementedError, match='deformable'):
+    with pytest.raises(ValueError, match="dcn=.*not supported.*no deformable convolution"):
         ResNet(50, dcn=dict(type='DCNv2', deform_groups=1))
     with pytest.raises(ValueError, match="did you mean 'caffe'"):
         ResNet(50, style='cafe')
