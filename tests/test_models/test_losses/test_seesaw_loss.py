@@ -56,3 +56,18 @@ def test_activation_channels_accuracy():
     assert acc['acc_classes'].item() == 100 and acc['acc_objectness'].item() == 100
     with pytest.raises(ValueError, match='num_classes \\+ 2 = 4'):
         loss(torch.zeros(1, 3), torch.tensor([0]))
+
+
+def test_gradcheck():
+    # the compensation factor uses detached scores (a constant by design), so finite
+    # differences only agree with q = 0; the mitigation factor is a constant anyway
+    loss = SeesawLoss(num_classes=3, q=0.0, return_dict=False).double()
+    loss.cum_samples[:] = torch.tensor([5., 1., 2., 0.], dtype=torch.float64)
+    labels = torch.tensor([0, 1, 3, 2])
+    logits = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
+
+    def fn(x):
+        loss.cum_samples[:] = torch.tensor([5., 1., 2., 0.], dtype=torch.float64)
+        return loss(x, labels)
+
+    assert torch.autograd.gradcheck(fn, (logits,))
