@@ -20,6 +20,7 @@ from .transpose import Transpose  # noqa: F401
 from .default_format_bundle import DefaultFormatBundle  # noqa: F401
 from .collect import Collect  # noqa: F401
 from .wrap_fields_to_lists import WrapFieldsToLists  # noqa: F401
+from .to_data_container import ToDataContainer  # noqa: F401
 from .multi_scale_flip_aug import MultiScaleFlipAug  # noqa: F401
 # augmentations (photometric, geometric, AutoAugment family, mixes)
 from .photo_metric_distortion import PhotoMetricDistortion  # noqa: F401
