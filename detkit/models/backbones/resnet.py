@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import warnings
 from typing import Optional, Sequence
 
@@ -18,6 +19,16 @@ from ..layers.res_layer import ResLayer
 from ._block_utils import check_no_dcn
 from .basic_block import BasicBlock
 from .bottleneck import Bottleneck
+
+
+def check_resnet_kwargs(owner: str, kwargs: dict) -> None:
+    """Reject arguments ResNet does not take, naming the closest (``**kwargs`` subclasses)."""
+    accepted = [n for n in inspect.signature(ResNet.__init__).parameters if n != 'self']
+    for key in kwargs:
+        if key not in accepted:
+            raise TypeError(f'{owner} got an unexpected argument {key!r}'
+                            f'{did_you_mean(key, accepted)}; accepted arguments: '
+                            f'{", ".join(accepted)}')
 
 
 def freeze(module: nn.Module) -> None:

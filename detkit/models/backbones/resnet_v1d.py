@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...registry import BACKBONES
-from .resnet import ResNet
+from .resnet import ResNet, check_resnet_kwargs
 
 
 @BACKBONES.register_module()
@@ -16,4 +16,5 @@ class ResNetV1d(ResNet):
         for fixed in ('deep_stem', 'avg_down'):
             if fixed in kwargs:
                 raise TypeError(f'ResNetV1d fixes {fixed}=True; do not pass it')
+        check_resnet_kwargs('ResNetV1d', kwargs)
         super().__init__(deep_stem=True, avg_down=True, **kwargs)

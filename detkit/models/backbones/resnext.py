@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...registry import BACKBONES
 from ..layers.res_layer import ResLayer
 from .bottleneck import Bottleneck
-from .resnet import ResNet
+from .resnet import ResNet, check_resnet_kwargs
 
 
 @BACKBONES.register_module()
@@ -24,6 +24,7 @@ class ResNeXt(ResNet):
     }
 
     def __init__(self, groups: int = 1, base_width: int = 4, **kwargs):
+        check_resnet_kwargs('ResNeXt', kwargs)
         self.groups = groups
         self.base_width = base_width
         super().__init__(**kwargs)

@@ -14,8 +14,9 @@ def _plugin_abbr(cls: type) -> str:
     """``cls._abbr_``, else the class name in snake case (mmcv's rule)."""
     if hasattr(cls, '_abbr_'):
         return cls._abbr_
-    name = re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', cls.__name__)
-    return re.sub(r'([A-Z]+)([A-Z][a-z])', r'\1_\2', name).lower()
+    name = re.sub(r'([A-Z]+)([A-Z][a-z])', r'\1_\2', cls.__name__)
+    name = re.sub(r'([a-z\d])([A-Z])', r'\1_\2', name)
+    return name.replace('-', '_').lower()
 
 
 def build_plugin_layer(cfg: dict, postfix: Union[int, str] = '',

@@ -142,6 +142,8 @@ def test_resnet_v1d_and_stem_options():
     outs = m(torch.randn(2, 1, 64, 64))
     assert [tuple(o.shape) for o in outs] == [(2, 32, 8, 8), (2, 64, 8, 8)]
     assert m.layer3[0].conv1.dilation == (2, 2) and m.conv1.weight.shape == (32, 1, 7, 7)
+    with pytest.raises(TypeError, match="unexpected argument 'deepth'.*did you mean 'depth'"):
+        ResNetV1d(deepth=50)
     with pytest.raises(TypeError, match='fixes deep_stem'):
         ResNetV1d(depth=50, deep_stem=False)
 

@@ -41,6 +41,11 @@ def test_build_plugin_layer():
     name, layer = build_plugin_layer(dict(type='ConvModule', out_channels=4, kernel_size=1),
                                      postfix=2, in_channels=3)
     assert name == 'conv_block2' and isinstance(layer, ConvModule)
+    # without _abbr_, the class name in snake case (mmcv's rule)
+    from detkit.models.layers.plugin import _plugin_abbr
+    assert _plugin_abbr(type('NonLocal2d', (), {})) == 'non_local2d'
+    assert _plugin_abbr(type('GeneralizedAttention', (), {})) == 'generalized_attention'
+    assert _plugin_abbr(type('HTTPServer', (), {})) == 'http_server'
     with pytest.raises(KeyError, match="did you mean 'ConvModule'"):
         build_plugin_layer(dict(type='ConvModul'))
 
