@@ -24,7 +24,7 @@ class InstanceBalancedPosSampler(RandomSampler):
         num_gts = gt_of.unique().numel()
         num_per_gt = int(round(num_expected / float(num_gts)) + 1)
         # a random rank within each gt's positives: sort by (gt, random key)
-        keys = torch.rand(pos.numel(), device=pos.device)
+        keys = torch.rand(pos.numel(), generator=self.generator).to(pos.device)
         order = torch.argsort(keys)
         order = order[torch.argsort(gt_of[order], stable=True)]
         sorted_gt = gt_of[order]

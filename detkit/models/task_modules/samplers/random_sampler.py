@@ -14,16 +14,22 @@ from .base_sampler import BaseSampler, neg_indices, pos_indices
 
 @BBOX_SAMPLERS.register_module()
 class RandomSampler(BaseSampler):
-    """Random sampler (the global torch RNG, seeded by the runner).
+    """Random sampler.
 
     Args:
         num (int). pos_fraction (float). neg_pos_ub (int): -1 disables.
         add_gt_as_proposals (bool). See :class:`BaseSampler`.
+        rng (int, optional, keyword): seed of a private ``torch.Generator``; by default
+            the global torch RNG (seeded by the runner) is used.
     """
 
     def __init__(self, num: int, pos_fraction: float, neg_pos_ub: int = -1,
                  add_gt_as_proposals: bool = True, **kwargs):
         super().__init__(num, pos_fraction, neg_pos_ub, add_gt_as_proposals, **kwargs)
+        seed = kwargs.get('rng', None)
+        self.generator = None
+        if seed is not None:
+            self.generator = torch.Generator().manual_seed(int(seed))
 
     def random_choice(self, gallery: Union[Tensor, np.ndarray, list], num: int):
         """``num`` distinct random elements of ``gallery`` (same type back)."""
@@ -32,7 +38,8 @@ class RandomSampler(BaseSampler):
         is_tensor = isinstance(gallery, Tensor)
         if not is_tensor:
             gallery = torch.as_tensor(np.asarray(gallery), dtype=torch.long)
-        perm = torch.randperm(gallery.numel())[:num].to(gallery.device)
+        perm = torch.randperm(gallery.numel(), generator=self.generator)[:num]
+        perm = perm.to(gallery.device)
         picked = gallery[perm]
         return picked if is_tensor else picked.numpy()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Union
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -43,6 +44,40 @@ class SamplingResult:
             self.pos_gt_bboxes = gt_bboxes[self.pos_assigned_gt_inds.long(), :]
         self.pos_gt_labels = (assign_result.labels[pos_inds]
                               if assign_result.labels is not None else None)
+
+    @classmethod
+    def random(cls, rng: Union[None, int, np.random.RandomState] = None,
+               **kwargs) -> SamplingResult:
+        """A random SamplingResult (random boxes, a random assignment, RandomSampler), for
+        tests and debugging.
+
+        Args:
+            rng (int | numpy.random.RandomState, optional): seed or state.
+            **kwargs: ``num_preds``, ``num_gts``, ``p_ignore``, ``p_assigned``,
+                ``p_use_label`` of :meth:`AssignResult.random`; ``num``,
+                ``pos_fraction``, ``neg_pos_ub``, ``add_gt_as_proposals`` of the sampler.
+        """
+        from .random_sampler import RandomSampler
+        rng = rng if isinstance(rng, np.random.RandomState) else np.random.RandomState(rng)
+        sampler_keys = ('num', 'pos_fraction', 'neg_pos_ub', 'add_gt_as_proposals')
+        sampler_args = {k: kwargs.pop(k) for k in sampler_keys if k in kwargs}
+        assign_result = AssignResult.random(rng=rng, **kwargs)
+
+        def boxes(n: int) -> Tensor:
+            xy = rng.rand(n, 2) * 100
+            return torch.from_numpy(np.concatenate([xy, xy + 1 + rng.rand(n, 2) * 50], 1)).float()
+
+        bboxes = boxes(assign_result.num_preds)
+        gt_bboxes = boxes(assign_result.num_gts)
+        gt_labels = None
+        if assign_result.labels is not None or sampler_args.get('add_gt_as_proposals'):
+            gt_labels = torch.from_numpy(rng.randint(0, 3, size=assign_result.num_gts)).long()
+        sampler_args.setdefault('num', 32)
+        sampler_args.setdefault('pos_fraction', 0.5)
+        sampler_args.setdefault('add_gt_as_proposals', gt_labels is not None
+                                and bool(rng.rand() > 0.5))
+        sampler = RandomSampler(rng=int(rng.randint(0, 2 ** 31 - 1)), **sampler_args)
+        return sampler.sample(assign_result, bboxes, gt_bboxes, gt_labels)
 
     @property
     def bboxes(self) -> Tensor:

@@ -145,3 +145,27 @@ def test_combined_sampler_libra_config():
     neg_iou = torch.tensor(overlaps)[res.neg_inds]
     hist = torch.histogram(neg_iou, torch.tensor([0., 0.3, 0.6, 0.9])).hist.tolist()
     assert hist[0] >= 2 and hist[1] >= 2 and hist[2] == 0
+
+
+def test_random_results_are_consistent_and_seeded():
+    from detkit.models.task_modules.samplers import SamplingResult
+    for seed in range(5):
+        a = AssignResult.random(rng=seed)
+        b = AssignResult.random(rng=seed)
+        assert torch.equal(a.gt_inds, b.gt_inds)
+        assert a.gt_inds.max().item() <= a.num_gts and a.gt_inds.min().item() >= -1
+        pos = a.gt_inds > 0
+        assert pos.sum() <= a.num_gts  # each gt at most once
+        if a.labels is not None:
+            assert ((a.labels >= 0) == pos).all()
+        s1 = SamplingResult.random(rng=seed)
+        s2 = SamplingResult.random(rng=seed)
+        assert torch.equal(s1.pos_inds, s2.pos_inds) and torch.equal(s1.neg_inds, s2.neg_inds)
+        assert s1.pos_gt_bboxes.shape == (len(s1.pos_inds), 4)
+
+
+def test_sampler_rng_is_private():
+    res = [build_sampler(dict(type='RandomSampler', num=4, pos_fraction=0.5,
+                              add_gt_as_proposals=False, rng=7)).sample(
+        _assign([1] * 10 + [0] * 10, 1), _boxes(20), _boxes(1)).pos_inds for _ in range(2)]
+    assert torch.equal(res[0], res[1])
