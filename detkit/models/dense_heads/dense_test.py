@@ -150,7 +150,7 @@ def merge_aug_proposals(aug_proposals: Sequence[Tensor], img_metas: Sequence[dic
     proposals = torch.cat(recovered, dim=0)
     merged, _ = nms(proposals[:, :4].contiguous(), proposals[:, -1].contiguous(),
                     cfg['nms']['iou_threshold'])
-    order = merged[:, 4].sort(0, descending=True, stable=True)[1]
+    order = merged[:, 4].sort(dim=0, descending=True, stable=True)[1]
     return merged[order[:min(cfg['max_per_img'], merged.shape[0])], :]
 
 
