@@ -149,12 +149,33 @@ def _torch_load(filename: str, map_location: Any, weights_only: bool) -> Any:
             f'weights_only=False. ({e})') from e
 
 
+def _dist_info() -> tuple[int, int]:
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
 def load_from_http(url: str, map_location: Any = None, model_dir: Optional[str] = None,
                    weights_only: bool = True) -> Any:
-    """Download ``url`` into torch.hub's cache (once) and load it."""
-    return torch.hub.load_state_dict_from_url(url, model_dir=model_dir,
-                                              map_location=map_location,
-                                              weights_only=weights_only)
+    """Download ``url`` into torch.hub's cache (once) and load it.
+
+    Under ``torch.distributed`` rank 0 downloads first and the other ranks read
+    the cached file after a barrier, so the file is fetched once per machine.
+    """
+    def fetch() -> Any:
+        return torch.hub.load_state_dict_from_url(url, model_dir=model_dir,
+                                                  map_location=map_location,
+                                                  weights_only=weights_only)
+
+    rank, world_size = _dist_info()
+    checkpoint = fetch() if rank == 0 else None
+    if world_size > 1:
+        import torch.distributed as dist
+        dist.barrier()
+        if rank > 0:
+            checkpoint = fetch()
+    return checkpoint
 
 
 def _load_checkpoint(filename: str, map_location: Any = None, logger: Any = None,

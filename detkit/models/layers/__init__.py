@@ -15,6 +15,7 @@ from .darknet_bottleneck import DarknetBottleneck
 from .darknet_res_block import ResBlock
 from .depthwise_separable_conv_module import DepthwiseSeparableConvModule
 from .focus import Focus
+from .fuse_conv_bn import fuse_conv_bn
 from .initializers import (
     INITIALIZERS,
     Caffe2XavierInit,
@@ -38,6 +39,7 @@ from .res_layer import ResLayer
 from .scale import Scale
 from .se_layer import SELayer
 from .spp_bottleneck import SPPBottleneck
+from .sync_bn import revert_sync_batchnorm
 from .upsample import build_upsample_layer
 from .weight_init import (
     bias_init_with_prob,
@@ -54,11 +56,13 @@ __all__ = [
     'build_activation_layer', 'Clamp', 'HSigmoid', 'HSwish', 'Swish', 'BaseModule',
     'ModuleDict', 'ModuleList', 'Sequential', 'build_conv_layer', 'ConvModule', 'ConvWS2d',
     'CSPLayer', 'DarknetBottleneck', 'ResBlock', 'DepthwiseSeparableConvModule', 'Focus',
+    'fuse_conv_bn',
     'INITIALIZERS', 'Caffe2XavierInit', 'ConstantInit', 'KaimingInit', 'NormalInit',
     'PretrainedInit', 'TruncNormalInit', 'UniformInit', 'XavierInit', 'initialize',
     'InvertedResidual', 'LINEAR_LAYERS', 'NormedLinear', 'build_linear_layer', 'make_divisible',
     'build_norm_layer', 'infer_abbr', 'build_padding_layer', 'PixelShufflePack',
-    'build_plugin_layer', 'ResLayer', 'Scale', 'SELayer', 'SPPBottleneck',
+    'build_plugin_layer', 'ResLayer', 'revert_sync_batchnorm', 'Scale', 'SELayer',
+    'SPPBottleneck',
     'build_upsample_layer', 'bias_init_with_prob', 'caffe2_xavier_init', 'constant_init',
     'kaiming_init', 'normal_init', 'trunc_normal_init', 'uniform_init', 'xavier_init',
 ]
