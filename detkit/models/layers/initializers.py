@@ -164,7 +164,7 @@ class PretrainedInit:
         checkpoint (str): file or ``torchvision://``/``open-mmlab://``/http(s) URL.
         prefix (str, optional): keep only the keys starting with ``prefix`` and
             strip it (``'backbone.'`` loads a detector's backbone into a backbone).
-        map_location (str, optional): passed to ``torch.load``.
+        map_location (str, optional): passed to ``torch.load``; None reads to CPU.
     """
 
     def __init__(self, checkpoint: str, prefix: Optional[str] = None,
@@ -180,12 +180,14 @@ class PretrainedInit:
             load_checkpoint,
             load_state_dict,
         )
+        # load_state_dict copies into the module's own device, so reading to CPU changes
+        # nothing but lets a GPU-saved file load on a CPU-only machine
+        map_location = self.map_location or 'cpu'
         if self.prefix is None:
-            load_checkpoint(module, self.checkpoint, map_location=self.map_location,
-                            strict=False)
+            load_checkpoint(module, self.checkpoint, map_location=map_location, strict=False)
         else:
             state_dict = _load_checkpoint_with_prefix(self.prefix, self.checkpoint,
-                                                      map_location=self.map_location)
+                                                      map_location=map_location)
             load_state_dict(module, state_dict, strict=False)
 
 
