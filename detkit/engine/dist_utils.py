@@ -6,6 +6,7 @@ Runs on nccl (CUDA) and gloo (CPU): one process per device, started by
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import os.path as osp
 import pickle
@@ -199,11 +200,16 @@ def wrap_ddp(model: nn.Module, device: Any = None, find_unused_parameters: bool 
 
     CUDA: the model moves to the device and DDP gets ``device_ids=[index]``;
     CPU (gloo): plain ``DistributedDataParallel(model)`` without device ids.
-    Buffers are not broadcast every step (BatchNorm statistics stay per
-    process, as in MMDetection).
+    Buffers are not broadcast every forward (BatchNorm statistics stay per
+    process, as in MMDetection; SyncNormHook / DistEvalHook reconcile them).
     """
     device = torch.device(device) if device is not None else torch.device('cpu')
-    kwargs.setdefault('broadcast_buffers', False)
+    if not any(k in kwargs for k in ('broadcast_buffers', 'forward_sync_buffers')):
+        # buffers are not re-synced every forward (MMDetection's broadcast_buffers=False);
+        # newer torch spells this forward_sync_buffers (which still syncs once at init)
+        params = inspect.signature(nn.parallel.DistributedDataParallel).parameters
+        kwargs['forward_sync_buffers' if 'forward_sync_buffers' in params
+               else 'broadcast_buffers'] = False
     if device.type == 'cuda':
         index = device.index if device.index is not None else torch.cuda.current_device()
         model = model.to(torch.device('cuda', index))
