@@ -1,5 +1,6 @@
 """Losses, one file per family; weighting and reduction live in ``utils``."""
 from .accuracy import Accuracy, accuracy
+from .ae_loss import AssociativeEmbeddingLoss, ae_loss_per_image
 from .balanced_l1_loss import BalancedL1Loss, balanced_l1_loss
 from .cross_entropy_loss import (
                                  CrossEntropyLoss,
@@ -42,6 +43,7 @@ from .utils import reduce_loss, weight_reduce_loss, weighted_loss
 from .varifocal_loss import VarifocalLoss, varifocal_loss
 
 __all__ = [
+    'AssociativeEmbeddingLoss', 'ae_loss_per_image',
     'accuracy', 'Accuracy', 'cross_entropy', 'binary_cross_entropy', 'mask_cross_entropy',
     'CrossEntropyLoss', 'sigmoid_focal_loss', 'py_sigmoid_focal_loss', 'py_focal_loss_with_prob',
     'FocalLoss', 'smooth_l1_loss', 'SmoothL1Loss', 'l1_loss', 'L1Loss', 'balanced_l1_loss',
