@@ -5,6 +5,7 @@ inner_iter), the log buffer and an ordered list of hooks; the loop itself
 lives in the subclasses. Everything optional (optimisation, LR schedules,
 checkpoints, logging, evaluation) is a hook.
 """
+
 from __future__ import annotations
 
 import copy
@@ -49,19 +50,29 @@ class BaseRunner:
         max_epochs (int, optional): total epochs (EpochBasedRunner).
     """
 
-    def __init__(self, model: nn.Module, optimizer: Union[Optimizer, dict, None] = None,
-                 work_dir: Optional[str] = None, logger: Optional[logging.Logger] = None,
-                 meta: Optional[dict] = None, max_iters: Optional[int] = None,
-                 max_epochs: Optional[int] = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: Union[Optimizer, dict, None] = None,
+        work_dir: Optional[str] = None,
+        logger: Optional[logging.Logger] = None,
+        meta: Optional[dict] = None,
+        max_iters: Optional[int] = None,
+        max_epochs: Optional[int] = None,
+    ):
         for step in ('train_step', 'val_step'):
             if not callable(getattr(unwrap_model(model), step, None)):
-                raise TypeError(f'{type(self).__name__}: the model '
-                                f'({type(unwrap_model(model)).__name__}) must define {step}()')
+                raise TypeError(
+                    f'{type(self).__name__}: the model '
+                    f'({type(unwrap_model(model)).__name__}) must define {step}()'
+                )
         if meta is not None and not isinstance(meta, dict):
             raise TypeError(f'meta must be a dict or None, but got {type(meta).__name__}')
         if max_epochs is not None and max_iters is not None:
-            raise ValueError('only one of max_epochs and max_iters can be set, but got '
-                             f'max_epochs={max_epochs}, max_iters={max_iters}')
+            raise ValueError(
+                'only one of max_epochs and max_iters can be set, but got '
+                f'max_epochs={max_epochs}, max_iters={max_iters}'
+            )
         self.model = model
         self.optimizer = optimizer
         self.meta = meta
@@ -112,9 +123,11 @@ class BaseRunner:
         with self.autocast_context():
             outputs = step(data_batch, self.optimizer, **kwargs)
         if not isinstance(outputs, dict):
-            raise TypeError(f'{self._model_name}.{"train" if train_mode else "val"}_step must '
-                            f'return a dict(loss, log_vars, num_samples), but got '
-                            f'{type(outputs).__name__}')
+            raise TypeError(
+                f'{self._model_name}.{"train" if train_mode else "val"}_step must '
+                f'return a dict(loss, log_vars, num_samples), but got '
+                f'{type(outputs).__name__}'
+            )
         if 'log_vars' in outputs:
             self.log_buffer.update(outputs['log_vars'], outputs['num_samples'])
         self.outputs = outputs
@@ -142,8 +155,10 @@ class BaseRunner:
         """Call ``fn_name`` (e.g. 'after_train_iter') of every hook, in priority order."""
         if fn_name not in Hook.stages and fn_name not in Hook.generic_stages:
             stages = Hook.stages + Hook.generic_stages
-            raise ValueError(f'unknown hook stage {fn_name!r}{did_you_mean(fn_name, stages)}; '
-                             f'stages: {", ".join(stages)}')
+            raise ValueError(
+                f'unknown hook stage {fn_name!r}{did_you_mean(fn_name, stages)}; '
+                f'stages: {", ".join(stages)}'
+            )
         for hook in self._hooks:
             getattr(hook, fn_name)(self)
 
@@ -154,15 +169,23 @@ class BaseRunner:
             hooks = [h for h in self._hooks if stage in h.get_triggered_stages()]
             if hooks:
                 lines.append(f'{stage}:')
-                lines += [f'({_priority_name(h.priority):<12}) {type(h).__name__}'  # type: ignore
-                          for h in hooks]
+                lines += [
+                    f'({_priority_name(h.priority):<12}) {type(h).__name__}'  # type: ignore
+                    for h in hooks
+                ]
                 lines.append('-' * 20)
         return '\n'.join(lines)
 
-    def register_training_hooks(self, lr_config: Any, optimizer_config: Any = None,
-                                checkpoint_config: Any = None, log_config: Any = None,
-                                momentum_config: Any = None, timer_config: Any = 'IterTimerHook',
-                                custom_hooks_config: Any = None) -> None:
+    def register_training_hooks(
+        self,
+        lr_config: Any,
+        optimizer_config: Any = None,
+        checkpoint_config: Any = None,
+        log_config: Any = None,
+        momentum_config: Any = None,
+        timer_config: Any = 'IterTimerHook',
+        custom_hooks_config: Any = None,
+    ) -> None:
         """Register the default training hooks from config dicts (or hook objects).
 
         Priorities as in mmcv: LR updater VERY_HIGH, momentum updater HIGH,
@@ -178,8 +201,9 @@ class BaseRunner:
         self._register_typed_hook(timer_config, 'IterTimerHook', 'LOW')
         if log_config is not None:
             for info in log_config['hooks']:
-                hook = build_from_cfg(dict(info), HOOKS,
-                                      default_args=dict(interval=log_config['interval']))
+                hook = build_from_cfg(
+                    dict(info), HOOKS, default_args=dict(interval=log_config['interval'])
+                )
                 self.register_hook(hook, priority='VERY_LOW')
         if custom_hooks_config is not None:
             if isinstance(custom_hooks_config, dict):
@@ -198,7 +222,9 @@ class BaseRunner:
             return
         cfg = copy.deepcopy(dict(cfg))
         if 'policy' not in cfg:
-            raise KeyError(f'a {suffix[:-4]} config needs a "policy" key, but got keys {sorted(cfg)}')
+            raise KeyError(
+                f'a {suffix[:-4]} config needs a "policy" key, but got keys {sorted(cfg)}'
+            )
         policy = cfg.pop('policy')
         # mmcv: an all-lowercase policy is capitalised ('step' -> 'Step'); names with
         # capitals ('CosineAnnealing') are used as written
@@ -220,8 +246,9 @@ class BaseRunner:
     # -- optimizer state ------------------------------------------------------------------
     def _param_groups(self) -> Union[list, dict]:
         if self.optimizer is None:
-            raise RuntimeError(f'{type(self).__name__} has no optimizer: lr and momentum are '
-                               'undefined')
+            raise RuntimeError(
+                f'{type(self).__name__} has no optimizer: lr and momentum are undefined'
+            )
         if isinstance(self.optimizer, dict):
             return {name: optim.param_groups for name, optim in self.optimizer.items()}
         return self.optimizer.param_groups
@@ -235,9 +262,12 @@ class BaseRunner:
 
     def current_momentum(self) -> Union[list, dict]:
         """The momentum (SGD) or beta1 (Adam family) of every param group; 0 if neither."""
+
         def momenta(groups: list) -> list:
-            return [g['momentum'] if 'momentum' in g else g['betas'][0] if 'betas' in g else 0
-                    for g in groups]
+            return [
+                g['momentum'] if 'momentum' in g else g['betas'][0] if 'betas' in g else 0
+                for g in groups
+            ]
 
         groups = self._param_groups()
         if isinstance(groups, dict):
@@ -245,8 +275,15 @@ class BaseRunner:
         return momenta(groups)
 
     # -- checkpoints ----------------------------------------------------------------------
-    def _save(self, out_dir: str, filename: str, save_optimizer: bool, meta: Optional[dict],
-              create_symlink: bool, counters: dict) -> None:
+    def _save(
+        self,
+        out_dir: str,
+        filename: str,
+        save_optimizer: bool,
+        meta: Optional[dict],
+        create_symlink: bool,
+        counters: dict,
+    ) -> None:
         if meta is None:
             meta = {}
         elif not isinstance(meta, dict):
@@ -262,25 +299,36 @@ class BaseRunner:
         if create_symlink:
             atomic_symlink(filename, osp.join(out_dir, 'latest.pth'))
 
-    def load_checkpoint(self, filename: str, map_location: Any = 'cpu', strict: bool = False,
-                        revise_keys: list = [(r'^module\.', '')]  # noqa: B006 (mmcv's default)
-                        ) -> dict:
+    def load_checkpoint(
+        self,
+        filename: str,
+        map_location: Any = 'cpu',
+        strict: bool = False,
+        revise_keys: list = [(r'^module\.', '')],  # noqa: B006 (mmcv's default)
+    ) -> dict:
         """Load weights from ``filename`` into the model; returns the checkpoint."""
         self.logger.info('load checkpoint from %s', filename)
-        return _load_checkpoint_into(self.model, filename, map_location, strict, self.logger,
-                                     revise_keys=revise_keys)
+        return _load_checkpoint_into(
+            self.model, filename, map_location, strict, self.logger, revise_keys=revise_keys
+        )
 
-    def resume(self, checkpoint: str, resume_optimizer: bool = True,
-               map_location: Any = 'default') -> None:
+    def resume(
+        self, checkpoint: str, resume_optimizer: bool = True, map_location: Any = 'default'
+    ) -> None:
         """Continue a run from ``checkpoint``: weights, counters, optimizer, meta, RNG states."""
         if map_location == 'default':
-            map_location = (torch.device('cuda', torch.cuda.current_device())
-                            if torch.cuda.is_available() else 'cpu')
+            map_location = (
+                torch.device('cuda', torch.cuda.current_device())
+                if torch.cuda.is_available()
+                else 'cpu'
+            )
         ckpt = self.load_checkpoint(checkpoint, map_location=map_location)
         if 'meta' not in ckpt or 'epoch' not in ckpt['meta'] or 'iter' not in ckpt['meta']:
-            raise KeyError(f'cannot resume from {checkpoint}: its meta has no epoch/iter '
-                           f'counters (keys: {sorted(ckpt.get("meta", {}))}); to start from its '
-                           'weights only, use load_from instead of resume_from')
+            raise KeyError(
+                f'cannot resume from {checkpoint}: its meta has no epoch/iter '
+                f'counters (keys: {sorted(ckpt.get("meta", {}))}); to start from its '
+                'weights only, use load_from instead of resume_from'
+            )
         meta = dict(ckpt['meta'])
         self._epoch = meta['epoch']
         self._iter = meta['iter']
@@ -296,17 +344,22 @@ class BaseRunner:
                 for k, optim in self.optimizer.items():
                     optim.load_state_dict(ckpt['optimizer'][k])
             else:
-                raise TypeError('optimizer must be an Optimizer or a dict of them to resume '
-                                f'its state, but got {type(self.optimizer).__name__}')
+                raise TypeError(
+                    'optimizer must be an Optimizer or a dict of them to resume '
+                    f'its state, but got {type(self.optimizer).__name__}'
+                )
         if rng_state is not None:
             set_rng_state(rng_state)
         self.logger.info('resumed epoch %d, iter %d', self.epoch, self.iter)
 
     def _log_start(self, workflow: list, limit: str) -> None:
-        self.logger.info('Start running, host: %s@%s, work_dir: %s', os.environ.get('USER', ''),
-                         socket.gethostname(), self.work_dir)
-        self.logger.info('Hooks will be executed in the following order:\n%s',
-                         self.get_hook_info())
+        self.logger.info(
+            'Start running, host: %s@%s, work_dir: %s',
+            os.environ.get('USER', ''),
+            socket.gethostname(),
+            self.work_dir,
+        )
+        self.logger.info('Hooks will be executed in the following order:\n%s', self.get_hook_info())
         self.logger.info('workflow: %s, max: %s', workflow, limit)
 
 
@@ -318,15 +371,21 @@ def _priority_name(value: int) -> str:
 def check_workflow(workflow: list, data_loaders: list, runner: str) -> None:
     """Reject a workflow that does not fit the loaders (shared by both runners)."""
     if not isinstance(data_loaders, (list, tuple)):
-        raise TypeError(f'{runner}.run: data_loaders must be a list, but got '
-                        f'{type(data_loaders).__name__}')
+        raise TypeError(
+            f'{runner}.run: data_loaders must be a list, but got {type(data_loaders).__name__}'
+        )
     if len(data_loaders) != len(workflow):
-        raise ValueError(f'{runner}.run: {len(data_loaders)} data loader(s) for a workflow of '
-                         f'{len(workflow)} phase(s) {workflow}; give one loader per phase')
+        raise ValueError(
+            f'{runner}.run: {len(data_loaders)} data loader(s) for a workflow of '
+            f'{len(workflow)} phase(s) {workflow}; give one loader per phase'
+        )
     for mode, n in workflow:
         if mode not in ('train', 'val'):
-            raise ValueError(f"{runner}.run: workflow mode must be 'train' or 'val', but got "
-                             f'{mode!r} in {workflow}')
+            raise ValueError(
+                f"{runner}.run: workflow mode must be 'train' or 'val', but got "
+                f'{mode!r} in {workflow}'
+            )
         if not isinstance(n, int) or n < 1:
-            raise ValueError(f'{runner}.run: workflow phase ({mode!r}, {n!r}) needs a '
-                             'positive int count')
+            raise ValueError(
+                f'{runner}.run: workflow phase ({mode!r}, {n!r}) needs a positive int count'
+            )

@@ -5,6 +5,7 @@ with MMDetection 2.x key names (a DDP wrapper's ``module.`` prefix removed).
 Everything in it is a tensor or a plain Python container, so it reads back
 with ``torch.load(weights_only=True)``.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ from .utils import unwrap_model
 
 def weights_to_cpu(state_dict: dict) -> OrderedDict:
     """A copy of ``state_dict`` with every tensor on the CPU (keeps ``_metadata``)."""
-    out = OrderedDict((k, v.detach().cpu() if isinstance(v, torch.Tensor) else v)
-                      for k, v in state_dict.items())
+    out = OrderedDict(
+        (k, v.detach().cpu() if isinstance(v, torch.Tensor) else v) for k, v in state_dict.items()
+    )
     metadata = getattr(state_dict, '_metadata', None)
     if metadata is not None:
         out._metadata = metadata  # type: ignore[attr-defined]
@@ -102,9 +104,12 @@ def _copy_stream(f_in: Any, f_out: Any, chunk: int = 1 << 20) -> None:
         f_out.write(buf)
 
 
-def save_checkpoint(model: nn.Module, filename: str,
-                    optimizer: Union[Optimizer, dict, None] = None,
-                    meta: Optional[dict] = None) -> dict:
+def save_checkpoint(
+    model: nn.Module,
+    filename: str,
+    optimizer: Union[Optimizer, dict, None] = None,
+    meta: Optional[dict] = None,
+) -> dict:
     """Save ``model`` (and ``optimizer``) to ``filename``, atomically.
 
     Args:
@@ -132,7 +137,9 @@ def save_checkpoint(model: nn.Module, filename: str,
     elif isinstance(optimizer, dict):
         checkpoint['optimizer'] = {name: optim.state_dict() for name, optim in optimizer.items()}
     elif optimizer is not None:
-        raise TypeError(f'optimizer must be an Optimizer, a dict of them or None, '
-                        f'but got {type(optimizer).__name__}')
+        raise TypeError(
+            f'optimizer must be an Optimizer, a dict of them or None, '
+            f'but got {type(optimizer).__name__}'
+        )
     atomic_write(filename, lambda f: torch.save(checkpoint, f))
     return checkpoint

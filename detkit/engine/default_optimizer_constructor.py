@@ -1,4 +1,5 @@
 """DefaultOptimizerConstructor: per-parameter lr / weight decay rules (mmcv 1.x)."""
+
 from __future__ import annotations
 
 import warnings
@@ -11,8 +12,15 @@ from torch.nn.modules.instancenorm import _InstanceNorm
 from ..registry import OPTIMIZER_BUILDERS, OPTIMIZERS, build_from_cfg
 from .utils import unwrap_model
 
-_PARAMWISE_KEYS = ('bias_lr_mult', 'bias_decay_mult', 'norm_decay_mult', 'dwconv_decay_mult',
-                   'dcn_offset_lr_mult', 'custom_keys', 'bypass_duplicate')
+_PARAMWISE_KEYS = (
+    'bias_lr_mult',
+    'bias_decay_mult',
+    'norm_decay_mult',
+    'dwconv_decay_mult',
+    'dcn_offset_lr_mult',
+    'custom_keys',
+    'bypass_duplicate',
+)
 # mmcv's deformable convolutions, recognised by name so no import of the ops is needed
 _DCN_NAMES = ('DeformConv2d', 'ModulatedDeformConv2d')
 
@@ -57,48 +65,62 @@ class DefaultOptimizerConstructor:
 
     def _validate_cfg(self) -> None:
         if not isinstance(self.paramwise_cfg, dict):
-            raise TypeError('paramwise_cfg must be None or a dict, but got '
-                            f'{type(self.paramwise_cfg).__name__}')
+            raise TypeError(
+                f'paramwise_cfg must be None or a dict, but got {type(self.paramwise_cfg).__name__}'
+            )
         unknown = [k for k in self.paramwise_cfg if k not in _PARAMWISE_KEYS]
         if unknown:
             from ..utils.suggest import did_you_mean
-            raise KeyError(f'unknown paramwise_cfg key {unknown[0]!r}'
-                           f'{did_you_mean(unknown[0], _PARAMWISE_KEYS)}; accepted: '
-                           f'{", ".join(_PARAMWISE_KEYS)}')
+
+            raise KeyError(
+                f'unknown paramwise_cfg key {unknown[0]!r}'
+                f'{did_you_mean(unknown[0], _PARAMWISE_KEYS)}; accepted: '
+                f'{", ".join(_PARAMWISE_KEYS)}'
+            )
         custom_keys = self.paramwise_cfg.get('custom_keys', {})
         if not isinstance(custom_keys, dict):
-            raise TypeError('paramwise_cfg.custom_keys must be a dict, but got '
-                            f'{type(custom_keys).__name__}')
+            raise TypeError(
+                f'paramwise_cfg.custom_keys must be a dict, but got {type(custom_keys).__name__}'
+            )
         if self.base_wd is None:
             for key, rule in custom_keys.items():
                 if 'decay_mult' in rule:
-                    raise ValueError(f'paramwise_cfg.custom_keys[{key!r}] sets decay_mult, so the '
-                                     'optimizer config needs weight_decay')
+                    raise ValueError(
+                        f'paramwise_cfg.custom_keys[{key!r}] sets decay_mult, so the '
+                        'optimizer config needs weight_decay'
+                    )
             for key in ('bias_decay_mult', 'norm_decay_mult', 'dwconv_decay_mult'):
                 if key in self.paramwise_cfg:
-                    raise ValueError(f'paramwise_cfg sets {key}, so the optimizer config needs '
-                                     'weight_decay')
+                    raise ValueError(
+                        f'paramwise_cfg sets {key}, so the optimizer config needs weight_decay'
+                    )
         if custom_keys and self.base_lr is None:
-            raise ValueError('paramwise_cfg.custom_keys set lr_mult, so the optimizer config '
-                             'needs lr')
+            raise ValueError(
+                'paramwise_cfg.custom_keys set lr_mult, so the optimizer config needs lr'
+            )
 
     @staticmethod
     def _is_in(param_group: dict, param_group_list: list) -> bool:
         ids = {id(p) for group in param_group_list for p in group['params']}
         return any(id(p) in ids for p in param_group['params'])
 
-    def add_params(self, params: list, module: nn.Module, prefix: str = '',
-                   is_dcn_module: Optional[bool] = None) -> None:
+    def add_params(
+        self,
+        params: list,
+        module: nn.Module,
+        prefix: str = '',
+        is_dcn_module: Optional[bool] = None,
+    ) -> None:
         """Append one param group per parameter of ``module`` (recursively) to ``params``."""
         cfg = self.paramwise_cfg
         custom_keys = cfg.get('custom_keys', {})
         # longest key first, so 'backbone.layer1' wins over 'backbone'; ties alphabetical
         sorted_keys = sorted(sorted(custom_keys.keys()), key=len, reverse=True)
-        bias_lr_mult = cfg.get('bias_lr_mult', 1.)
-        bias_decay_mult = cfg.get('bias_decay_mult', 1.)
-        norm_decay_mult = cfg.get('norm_decay_mult', 1.)
-        dwconv_decay_mult = cfg.get('dwconv_decay_mult', 1.)
-        dcn_offset_lr_mult = cfg.get('dcn_offset_lr_mult', 1.)
+        bias_lr_mult = cfg.get('bias_lr_mult', 1.0)
+        bias_decay_mult = cfg.get('bias_decay_mult', 1.0)
+        norm_decay_mult = cfg.get('norm_decay_mult', 1.0)
+        dwconv_decay_mult = cfg.get('dwconv_decay_mult', 1.0)
+        dcn_offset_lr_mult = cfg.get('dcn_offset_lr_mult', 1.0)
         bypass_duplicate = cfg.get('bypass_duplicate', False)
 
         is_norm = isinstance(module, (_BatchNorm, _InstanceNorm, nn.GroupNorm, nn.LayerNorm))
@@ -110,15 +132,18 @@ class DefaultOptimizerConstructor:
                 params.append(group)
                 continue
             if bypass_duplicate and self._is_in(group, params):
-                warnings.warn(f'{prefix}.{name} is shared with an earlier module; it is skipped '
-                              'since bypass_duplicate=True')
+                warnings.warn(
+                    f'{prefix}.{name} is shared with an earlier module; it is skipped '
+                    'since bypass_duplicate=True',
+                    stacklevel=2,
+                )
                 continue
             full_name = f'{prefix}.{name}'
             key = next((k for k in sorted_keys if k in full_name), None)
             if key is not None:
-                group['lr'] = self.base_lr * custom_keys[key].get('lr_mult', 1.)
+                group['lr'] = self.base_lr * custom_keys[key].get('lr_mult', 1.0)
                 if self.base_wd is not None:
-                    group['weight_decay'] = self.base_wd * custom_keys[key].get('decay_mult', 1.)
+                    group['weight_decay'] = self.base_wd * custom_keys[key].get('decay_mult', 1.0)
                 params.append(group)
                 continue
             if name == 'bias' and not (is_norm or is_dcn_module):

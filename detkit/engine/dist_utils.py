@@ -3,6 +3,7 @@
 Runs on nccl (CUDA) and gloo (CPU): one process per device, started by
 ``torchrun`` (``launcher='pytorch'``), slurm or MPI.
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,16 +43,23 @@ def init_dist(launcher: str, backend: Optional[str] = None, **kwargs: Any) -> No
         **kwargs: passed to ``init_process_group`` (slurm: ``port``).
     """
     if launcher not in LAUNCHERS:
-        raise ValueError(f'invalid launcher {launcher!r}{did_you_mean(launcher, LAUNCHERS)}; '
-                         f'accepted: {", ".join(LAUNCHERS)}')
+        raise ValueError(
+            f'invalid launcher {launcher!r}{did_you_mean(launcher, LAUNCHERS)}; '
+            f'accepted: {", ".join(LAUNCHERS)}'
+        )
     if backend is None:
         backend = _default_backend()
     if launcher == 'pytorch':
         _require_env('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', launcher=launcher)
         local_rank = int(os.environ.get('LOCAL_RANK', os.environ['RANK']))
     elif launcher == 'mpi':
-        _require_env('OMPI_COMM_WORLD_LOCAL_RANK', 'OMPI_COMM_WORLD_SIZE',
-                     'OMPI_COMM_WORLD_RANK', 'MASTER_ADDR', launcher=launcher)
+        _require_env(
+            'OMPI_COMM_WORLD_LOCAL_RANK',
+            'OMPI_COMM_WORLD_SIZE',
+            'OMPI_COMM_WORLD_RANK',
+            'MASTER_ADDR',
+            launcher=launcher,
+        )
         local_rank = int(os.environ['OMPI_COMM_WORLD_LOCAL_RANK'])
         os.environ.setdefault('MASTER_PORT', '29500')
         os.environ['WORLD_SIZE'] = os.environ['OMPI_COMM_WORLD_SIZE']
@@ -68,7 +76,8 @@ def init_dist(launcher: str, backend: Optional[str] = None, **kwargs: Any) -> No
         if 'MASTER_ADDR' not in os.environ:
             node_list = os.environ['SLURM_NODELIST']
             os.environ['MASTER_ADDR'] = subprocess.getoutput(
-                f'scontrol show hostname {node_list} | head -n1')
+                f'scontrol show hostname {node_list} | head -n1'
+            )
         os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
         os.environ['LOCAL_RANK'] = str(local_rank)
         os.environ['RANK'] = str(proc_id)
@@ -80,9 +89,11 @@ def init_dist(launcher: str, backend: Optional[str] = None, **kwargs: Any) -> No
 def _require_env(*names: str, launcher: str) -> None:
     missing = [n for n in names if n not in os.environ]
     if missing:
-        raise KeyError(f'init_dist(launcher={launcher!r}) needs the environment variable(s) '
-                       f'{", ".join(missing)}; start the job with '
-                       + ('torchrun' if launcher == 'pytorch' else launcher))
+        raise KeyError(
+            f'init_dist(launcher={launcher!r}) needs the environment variable(s) '
+            f'{", ".join(missing)}; start the job with '
+            + ('torchrun' if launcher == 'pytorch' else launcher)
+        )
 
 
 def get_dist_info() -> tuple[int, int]:
@@ -114,8 +125,9 @@ def reduce_mean(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def all_reduce_dict(py_dict: dict, op: str = 'sum', group: Any = None,
-                    to_float: bool = True) -> dict:
+def all_reduce_dict(
+    py_dict: dict, op: str = 'sum', group: Any = None, to_float: bool = True
+) -> dict:
     """Sum (or average, ``op='mean'``) a dict of tensors over all processes.
 
     All tensors travel in one flat buffer, in rank 0's key order (so ranks
@@ -140,8 +152,9 @@ def all_reduce_dict(py_dict: dict, op: str = 'sum', group: Any = None,
     keys = keys[0]
     shapes = [py_dict[k].shape for k in keys]
     numels = [py_dict[k].numel() for k in keys]
-    flat = torch.cat([py_dict[k].flatten().float() if to_float else py_dict[k].flatten()
-                      for k in keys])
+    flat = torch.cat(
+        [py_dict[k].flatten().float() if to_float else py_dict[k].flatten() for k in keys]
+    )
     dist.all_reduce(flat, op=dist.ReduceOp.SUM, group=group)
     if op == 'mean':
         flat /= dist.get_world_size(group)
@@ -194,8 +207,9 @@ class DetDistributedDataParallel(nn.parallel.DistributedDataParallel):
             del module.forward
 
 
-def wrap_ddp(model: nn.Module, device: Any = None, find_unused_parameters: bool = False,
-             **kwargs: Any) -> DetDistributedDataParallel:
+def wrap_ddp(
+    model: nn.Module, device: Any = None, find_unused_parameters: bool = False, **kwargs: Any
+) -> DetDistributedDataParallel:
     """Wrap ``model`` for distributed training on ``device``.
 
     CUDA: the model moves to the device and DDP gets ``device_ids=[index]``;
@@ -208,16 +222,22 @@ def wrap_ddp(model: nn.Module, device: Any = None, find_unused_parameters: bool 
         # buffers are not re-synced every forward (MMDetection's broadcast_buffers=False);
         # newer torch spells this forward_sync_buffers (which still syncs once at init)
         params = inspect.signature(nn.parallel.DistributedDataParallel).parameters
-        kwargs['forward_sync_buffers' if 'forward_sync_buffers' in params
-               else 'broadcast_buffers'] = False
+        kwargs[
+            'forward_sync_buffers' if 'forward_sync_buffers' in params else 'broadcast_buffers'
+        ] = False
     if device.type == 'cuda':
         index = device.index if device.index is not None else torch.cuda.current_device()
         model = model.to(torch.device('cuda', index))
-        return DetDistributedDataParallel(model, device_ids=[index], output_device=index,
-                                          find_unused_parameters=find_unused_parameters,
-                                          **kwargs)
-    return DetDistributedDataParallel(model.to(device),
-                                      find_unused_parameters=find_unused_parameters, **kwargs)
+        return DetDistributedDataParallel(
+            model,
+            device_ids=[index],
+            output_device=index,
+            find_unused_parameters=find_unused_parameters,
+            **kwargs,
+        )
+    return DetDistributedDataParallel(
+        model.to(device), find_unused_parameters=find_unused_parameters, **kwargs
+    )
 
 
 def _interleave(part_list: list, size: int) -> list:
@@ -229,8 +249,9 @@ def _interleave(part_list: list, size: int) -> list:
     return ordered[:size]
 
 
-def collect_results_cpu(result_part: list, size: int, tmpdir: Optional[str] = None
-                        ) -> Optional[list]:
+def collect_results_cpu(
+    result_part: list, size: int, tmpdir: Optional[str] = None
+) -> Optional[list]:
     """Gather every process's results through files; rank 0 gets them in dataset order.
 
     Args:

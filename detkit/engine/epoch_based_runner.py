@@ -1,4 +1,5 @@
 """EpochBasedRunner: trains for ``max_epochs`` passes over the data (mmcv 1.x API)."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -49,8 +50,9 @@ class EpochBasedRunner(BaseRunner):
             del self.data_batch
         self.call_hook('after_val_epoch')
 
-    def run(self, data_loaders: list, workflow: list, max_epochs: Optional[int] = None,
-            **kwargs: Any) -> None:
+    def run(
+        self, data_loaders: list, workflow: list, max_epochs: Optional[int] = None, **kwargs: Any
+    ) -> None:
         """Run ``workflow`` over ``data_loaders`` (one loader per phase) until ``max_epochs``.
 
         Args:
@@ -61,8 +63,10 @@ class EpochBasedRunner(BaseRunner):
         if max_epochs is not None:  # deprecated in mmcv; kept for old callers
             self._max_epochs = max_epochs
         if self._max_epochs is None:
-            raise ValueError('EpochBasedRunner needs max_epochs (runner = dict(type='
-                             "'EpochBasedRunner', max_epochs=12))")
+            raise ValueError(
+                'EpochBasedRunner needs max_epochs (runner = dict(type='
+                "'EpochBasedRunner', max_epochs=12))"
+            )
         check_workflow(workflow, data_loaders, type(self).__name__)
         for loader, (mode, _) in zip(data_loaders, workflow):
             if mode == 'train':
@@ -78,9 +82,20 @@ class EpochBasedRunner(BaseRunner):
                     getattr(self, mode)(loader, **kwargs)
         self.call_hook('after_run')
 
-    def save_checkpoint(self, out_dir: str, filename_tmpl: str = 'epoch_{}.pth',
-                        save_optimizer: bool = True, meta: Optional[dict] = None,
-                        create_symlink: bool = True) -> None:
+    def save_checkpoint(
+        self,
+        out_dir: str,
+        filename_tmpl: str = 'epoch_{}.pth',
+        save_optimizer: bool = True,
+        meta: Optional[dict] = None,
+        create_symlink: bool = True,
+    ) -> None:
         """Save ``out_dir/filename_tmpl.format(epoch + 1)`` and point ``latest.pth`` at it."""
-        self._save(out_dir, filename_tmpl.format(self.epoch + 1), save_optimizer, meta,
-                   create_symlink, dict(epoch=self.epoch + 1, iter=self.iter))
+        self._save(
+            out_dir,
+            filename_tmpl.format(self.epoch + 1),
+            save_optimizer,
+            meta,
+            create_symlink,
+            dict(epoch=self.epoch + 1, iter=self.iter),
+        )

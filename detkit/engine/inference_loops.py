@@ -4,6 +4,7 @@ Results follow MMDetection 2.x: one entry per image, in dataset order; an
 entry is the detector's per-image result (a list with one ``(n, 5)`` array
 per class, or ``(bbox_results, mask_results)`` with masks RLE-encoded).
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -17,6 +18,7 @@ from .utils import model_device, to_device
 
 def _encode_masks(result: list) -> list:
     from ..structures.masks.mask_utils import encode_mask_results
+
     out = []
     for r in result:
         if isinstance(r, tuple) and len(r) == 2:  # (bbox_results, mask_results)
@@ -43,8 +45,9 @@ def run_inference(model: nn.Module, data_loader: Any) -> list:
 
 
 @torch.no_grad()
-def run_inference_dist(model: nn.Module, data_loader: Any, tmpdir: Optional[str] = None,
-                       gpu_collect: bool = False) -> Optional[list]:
+def run_inference_dist(
+    model: nn.Module, data_loader: Any, tmpdir: Optional[str] = None, gpu_collect: bool = False
+) -> Optional[list]:
     """Each process runs its sampler's share; rank 0 gets all results in dataset order.
 
     Args:

@@ -1,4 +1,5 @@
 """IterBasedRunner: trains for ``max_iters`` batches, cycling the data (mmcv 1.x API)."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -85,21 +86,26 @@ class IterBasedRunner(BaseRunner):
         del self.data_batch
         self._inner_iter += 1
 
-    def run(self, data_loaders: list, workflow: list, max_iters: Optional[int] = None,
-            **kwargs: Any) -> None:
+    def run(
+        self, data_loaders: list, workflow: list, max_iters: Optional[int] = None, **kwargs: Any
+    ) -> None:
         """Run ``workflow`` over ``data_loaders`` (one loader per phase) until ``max_iters``."""
         if max_iters is not None:  # deprecated in mmcv; kept for old callers
             self._max_iters = max_iters
         if self._max_iters is None:
-            raise ValueError("IterBasedRunner needs max_iters (runner = dict(type='IterBasedRunner'"
-                             ', max_iters=90000))')
+            raise ValueError(
+                "IterBasedRunner needs max_iters (runner = dict(type='IterBasedRunner'"
+                ', max_iters=90000))'
+            )
         check_workflow(workflow, data_loaders, type(self).__name__)
         self._log_start(workflow, f'{self._max_iters} iters')
         self.call_hook('before_run')
         # a resumed run continues the pass count of its training loader (a run
         # stopped mid-pass starts a fresh pass, as in mmcv)
-        iter_loaders = [IterLoader(x, self.iter // len(x) if mode == 'train' else 0)
-                        for x, (mode, _) in zip(data_loaders, workflow)]
+        iter_loaders = [
+            IterLoader(x, self.iter // len(x) if mode == 'train' else 0)
+            for x, (mode, _) in zip(data_loaders, workflow)
+        ]
         # as in mmcv, only the mode-free epoch methods frame an iteration-based run
         # (timers start, log buffers clear); by-epoch logic in *_train_epoch stays out
         self.call_hook('before_epoch')
@@ -113,14 +119,26 @@ class IterBasedRunner(BaseRunner):
         self.call_hook('after_epoch')
         self.call_hook('after_run')
 
-    def resume(self, checkpoint: str, resume_optimizer: bool = True,
-               map_location: Any = 'default') -> None:
+    def resume(
+        self, checkpoint: str, resume_optimizer: bool = True, map_location: Any = 'default'
+    ) -> None:
         super().resume(checkpoint, resume_optimizer, map_location)
         self._inner_iter = self._iter
 
-    def save_checkpoint(self, out_dir: str, filename_tmpl: str = 'iter_{}.pth',
-                        meta: Optional[dict] = None, save_optimizer: bool = True,
-                        create_symlink: bool = True) -> None:
+    def save_checkpoint(
+        self,
+        out_dir: str,
+        filename_tmpl: str = 'iter_{}.pth',
+        meta: Optional[dict] = None,
+        save_optimizer: bool = True,
+        create_symlink: bool = True,
+    ) -> None:
         """Save ``out_dir/filename_tmpl.format(iter + 1)`` and point ``latest.pth`` at it."""
-        self._save(out_dir, filename_tmpl.format(self.iter + 1), save_optimizer, meta,
-                   create_symlink, dict(iter=self.iter + 1, epoch=self.epoch + 1))
+        self._save(
+            out_dir,
+            filename_tmpl.format(self.iter + 1),
+            save_optimizer,
+            meta,
+            create_symlink,
+            dict(iter=self.iter + 1, epoch=self.epoch + 1),
+        )

@@ -1,4 +1,5 @@
 """LogBuffer: the per-iteration values hooks log, and their running averages (mmcv 1.x)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict

@@ -2,6 +2,7 @@
 
 Every ``torch.optim`` optimizer is registered in OPTIMIZERS under its class name.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,8 +20,11 @@ def register_torch_optimizers() -> list:
     names = []
     for name in dir(torch.optim):
         obj = getattr(torch.optim, name)
-        if (inspect.isclass(obj) and issubclass(obj, torch.optim.Optimizer)
-                and obj is not torch.optim.Optimizer):
+        if (
+            inspect.isclass(obj)
+            and issubclass(obj, torch.optim.Optimizer)
+            and obj is not torch.optim.Optimizer
+        ):
             if OPTIMIZERS.get(name) is None:
                 OPTIMIZERS.register_module(module=obj)
             names.append(name)
@@ -45,7 +49,7 @@ def build_optimizer(model: nn.Module, cfg: dict) -> torch.optim.Optimizer:
     optimizer_cfg = copy.deepcopy(dict(cfg))
     constructor_type = optimizer_cfg.pop('constructor', 'DefaultOptimizerConstructor')
     paramwise_cfg = optimizer_cfg.pop('paramwise_cfg', None)
-    constructor = build_optimizer_constructor(dict(type=constructor_type,
-                                                   optimizer_cfg=optimizer_cfg,
-                                                   paramwise_cfg=paramwise_cfg))
+    constructor = build_optimizer_constructor(
+        dict(type=constructor_type, optimizer_cfg=optimizer_cfg, paramwise_cfg=paramwise_cfg)
+    )
     return constructor(model)

@@ -1,4 +1,5 @@
 """Hook priorities, with mmcv 1.x's names and values (lower runs first)."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -34,7 +35,12 @@ def get_priority(priority: Union[int, str, Priority]) -> int:
     if isinstance(priority, str):
         name = priority.upper()
         if name not in Priority.__members__:
-            raise ValueError(f'unknown priority {priority!r}{did_you_mean(name, Priority.__members__)}'
-                             f'; accepted: {", ".join(Priority.__members__)} or an int in [0, 100]')
+            names = list(Priority.__members__)
+            raise ValueError(
+                f'unknown priority {priority!r}{did_you_mean(name, names)}; '
+                f'accepted: {", ".join(names)} or an int in [0, 100]'
+            )
         return Priority[name].value
-    raise TypeError(f'priority must be an int, a str or a Priority, but got {type(priority).__name__}')
+    raise TypeError(
+        f'priority must be an int, a str or a Priority, but got {type(priority).__name__}'
+    )

@@ -3,6 +3,7 @@
 States are stored as tensors and plain containers, so a checkpoint holding
 them still loads with ``torch.load(weights_only=True)``.
 """
+
 from __future__ import annotations
 
 import random
@@ -17,8 +18,13 @@ def get_rng_state() -> dict:
     version, internal, gauss_next = random.getstate()
     state = {
         'python': [version, list(internal), gauss_next],
-        'numpy': {'kind': kind, 'keys': torch.from_numpy(keys.astype(np.int64)),
-                  'pos': int(pos), 'has_gauss': int(has_gauss), 'cached_gaussian': float(cached)},
+        'numpy': {
+            'kind': kind,
+            'keys': torch.from_numpy(keys.astype(np.int64)),
+            'pos': int(pos),
+            'has_gauss': int(has_gauss),
+            'cached_gaussian': float(cached),
+        },
         'torch': torch.get_rng_state(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -33,8 +39,15 @@ def set_rng_state(state: dict) -> None:
         random.setstate((version, tuple(internal), gauss_next))
     if 'numpy' in state:
         s = state['numpy']
-        np.random.set_state((s['kind'], s['keys'].numpy().astype(np.uint32), s['pos'],
-                             s['has_gauss'], s['cached_gaussian']))
+        np.random.set_state(
+            (
+                s['kind'],
+                s['keys'].numpy().astype(np.uint32),
+                s['pos'],
+                s['has_gauss'],
+                s['cached_gaussian'],
+            )
+        )
     if 'torch' in state:
         torch.set_rng_state(state['torch'].cpu())
     if 'cuda' in state and torch.cuda.is_available():

@@ -1,4 +1,5 @@
 """Building runners from ``runner = dict(type=..., max_epochs|max_iters)`` (mmcv 1.x API)."""
+
 from __future__ import annotations
 
 import copy
@@ -34,6 +35,7 @@ def build_runner(cfg: dict, default_args: Optional[dict] = None) -> Any:
     """Build a runner; ``cfg`` may name a ``constructor`` (default DefaultRunnerConstructor)."""
     runner_cfg = copy.deepcopy(dict(cfg))
     constructor_type = runner_cfg.pop('constructor', 'DefaultRunnerConstructor')
-    constructor = build_runner_constructor(dict(type=constructor_type, runner_cfg=runner_cfg,
-                                                default_args=default_args))
+    constructor = build_runner_constructor(
+        dict(type=constructor_type, runner_cfg=runner_cfg, default_args=default_args)
+    )
     return constructor()

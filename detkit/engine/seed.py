@@ -1,4 +1,5 @@
 """Seeding: ``set_random_seed`` and ``init_random_seed`` (MMDetection 2.x API)."""
+
 from __future__ import annotations
 
 import random
@@ -46,6 +47,7 @@ def init_random_seed(seed: Optional[int] = None, device: Union[str, torch.device
     if world_size == 1:
         return seed
     import torch.distributed as dist
+
     random_num = torch.tensor(seed if rank == 0 else 0, dtype=torch.int32, device=device)
     dist.broadcast(random_num, src=0)
     return int(random_num.item())

@@ -1,4 +1,5 @@
 """Small helpers the runner and the hooks share."""
+
 from __future__ import annotations
 
 from typing import Any

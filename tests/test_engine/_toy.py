@@ -1,4 +1,5 @@
 """Toy models and data that follow the detector contract, for the engine tests."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -16,7 +17,7 @@ class ToyDataset(Dataset):
     def __init__(self, n: int = 8, seed: int = 0):
         g = torch.Generator().manual_seed(seed)
         self.x = torch.randn(n, 2, generator=g)
-        self.y = (self.x @ torch.tensor([[3.], [-2.]]) + 1.)
+        self.y = self.x @ torch.tensor([[3.0], [-2.0]]) + 1.0
         self.evaluated = []
 
     def __len__(self) -> int:
@@ -48,8 +49,11 @@ class ToyModel(nn.Module):
 
     def _losses(self, data):
         loss = (self.linear(data['img']) - data['target']).pow(2).mean()
-        return dict(loss=loss, log_vars=OrderedDict(loss_mse=loss.item(), loss=loss.item()),
-                    num_samples=len(data['img']))
+        return dict(
+            loss=loss,
+            log_vars=OrderedDict(loss_mse=loss.item(), loss=loss.item()),
+            num_samples=len(data['img']),
+        )
 
     def train_step(self, data, optimizer):
         return self._losses(data)

@@ -29,9 +29,15 @@ def test_format_keys_and_weights_only_load(tmp_path):
     ckpt = torch.load(path, weights_only=True)
     assert set(ckpt) == {'meta', 'state_dict', 'optimizer'}
     # the DataParallel wrapper's 'module.' prefix is not saved
-    assert list(ckpt['state_dict']) == ['0.weight', '0.bias', '1.weight', '1.bias',
-                                        '1.running_mean', '1.running_var',
-                                        '1.num_batches_tracked']
+    assert list(ckpt['state_dict']) == [
+        '0.weight',
+        '0.bias',
+        '1.weight',
+        '1.bias',
+        '1.running_mean',
+        '1.running_var',
+        '1.num_batches_tracked',
+    ]
     assert ckpt['meta']['epoch'] == 1 and ckpt['meta']['detkit_version'] == __version__
     assert ckpt['meta']['CLASSES'] == ('cat', 'dog') and isinstance(ckpt['meta']['time'], str)
     for k, v in model.state_dict().items():
@@ -42,8 +48,10 @@ def test_format_keys_and_weights_only_load(tmp_path):
 
 def test_dict_of_optimizers_and_bad_meta(tmp_path):
     model = ToyModel()
-    opts = {'g': torch.optim.SGD(model.parameters(), lr=0.1),
-            'd': torch.optim.Adam(model.parameters())}
+    opts = {
+        'g': torch.optim.SGD(model.parameters(), lr=0.1),
+        'd': torch.optim.Adam(model.parameters()),
+    }
     ckpt = save_checkpoint(model, str(tmp_path / 'a.pth'), optimizer=opts)
     assert set(ckpt['optimizer']) == {'g', 'd'}
     with pytest.raises(TypeError, match='meta must be a dict'):
@@ -89,7 +97,7 @@ def _child(script: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, '-c', textwrap.dedent(script)], env=env)
 
 
-def _wait_for(cond, proc, timeout=60.):
+def _wait_for(cond, proc, timeout=60.0):
     start = time.time()
     while not cond():
         assert proc.poll() is None, 'the child exited early'
@@ -100,7 +108,7 @@ def _wait_for(cond, proc, timeout=60.):
 def test_sigkill_mid_write_leaves_the_previous_checkpoint(tmp_path):
     """Deterministic: the child blocks half-way through writing, then is killed."""
     target = tmp_path / 'latest_good.pth'
-    good = {'w': torch.arange(10.)}
+    good = {'w': torch.arange(10.0)}
     torch.save(good, target)
     flag = tmp_path / 'half_written'
     proc = _child(f"""
@@ -135,8 +143,9 @@ def test_sigkill_during_a_large_save_checkpoint(tmp_path):
     """)
 
     def temp_file_growing():
-        return any(f.endswith('.tmp') and os.path.getsize(tmp_path / f) > 0
-                   for f in os.listdir(tmp_path))
+        return any(
+            f.endswith('.tmp') and os.path.getsize(tmp_path / f) > 0 for f in os.listdir(tmp_path)
+        )
 
     try:
         _wait_for(temp_file_growing, proc)

@@ -44,26 +44,31 @@ def _groups(model, paramwise_cfg, **optim):
 
 def test_paramwise_rules():
     model = Net()
-    paramwise = dict(bias_lr_mult=2., bias_decay_mult=0.5, norm_decay_mult=0.,
-                     dwconv_decay_mult=0.1, dcn_offset_lr_mult=0.1,
-                     custom_keys={'head': dict(lr_mult=0.1, decay_mult=0.)})
+    paramwise = dict(
+        bias_lr_mult=2.0,
+        bias_decay_mult=0.5,
+        norm_decay_mult=0.0,
+        dwconv_decay_mult=0.1,
+        dcn_offset_lr_mult=0.1,
+        custom_keys={'head': dict(lr_mult=0.1, decay_mult=0.0)},
+    )
     _, got = _groups(model, paramwise)
     expected = {
         'conv1.weight': (0.01, 1e-4),
-        'conv1.bias': (0.02, 0.5e-4),             # bias_lr_mult, bias_decay_mult
-        'bn.weight': (0.01, 0.),                  # norm_decay_mult
-        'bn.bias': (0.01, 0.),                    # norm biases keep the base lr
-        'dw.weight': (0.01, 1e-5),                # dwconv_decay_mult
-        'dw.bias': (0.02, 1e-5),                  # dwconv decay wins over bias decay
+        'conv1.bias': (0.02, 0.5e-4),  # bias_lr_mult, bias_decay_mult
+        'bn.weight': (0.01, 0.0),  # norm_decay_mult
+        'bn.bias': (0.01, 0.0),  # norm biases keep the base lr
+        'dw.weight': (0.01, 1e-5),  # dwconv_decay_mult
+        'dw.bias': (0.02, 1e-5),  # dwconv decay wins over bias decay
         'dcn.weight': (0.01, 1e-4),
         'dcn.conv_offset.weight': (0.001, 1e-4),  # dcn_offset_lr_mult
-        'dcn.conv_offset.bias': (0.001, 1e-4),    # no bias rules inside a DCN
-        'head.weight': (0.001, 0.),               # custom key: no other rule applies
-        'head.bias': (0.001, 0.),
-        'frozen.weight': (0.01, 1e-4),            # requires_grad=False: base settings
+        'dcn.conv_offset.bias': (0.001, 1e-4),  # no bias rules inside a DCN
+        'head.weight': (0.001, 0.0),  # custom key: no other rule applies
+        'head.bias': (0.001, 0.0),
+        'frozen.weight': (0.01, 1e-4),  # requires_grad=False: base settings
         'frozen.bias': (0.01, 1e-4),
-        'sub.gn.weight': (0.01, 0.),
-        'sub.gn.bias': (0.01, 0.),
+        'sub.gn.weight': (0.01, 0.0),
+        'sub.gn.bias': (0.01, 0.0),
     }
     assert set(got) == set(expected)
     for name, (lr, wd) in expected.items():
@@ -76,8 +81,15 @@ def test_custom_keys_longest_match_first():
     model.backbone = nn.Module()
     model.backbone.layer1 = nn.Linear(2, 2, bias=False)
     model.backbone.layer2 = nn.Linear(2, 2, bias=False)
-    _, got = _groups(model, dict(custom_keys={'backbone': dict(lr_mult=0.5),
-                                              'backbone.layer1': dict(lr_mult=0.1, decay_mult=2.)}))
+    _, got = _groups(
+        model,
+        dict(
+            custom_keys={
+                'backbone': dict(lr_mult=0.5),
+                'backbone.layer1': dict(lr_mult=0.1, decay_mult=2.0),
+            }
+        ),
+    )
     assert got['backbone.layer1.weight'] == (pytest.approx(0.001), pytest.approx(2e-4))
     assert got['backbone.layer2.weight'] == (pytest.approx(0.005), pytest.approx(1e-4))
 
@@ -100,7 +112,7 @@ def test_bypass_duplicate():
         optimizer = constructor(model)
     assert sum(len(g['params']) for g in optimizer.param_groups) == 2
     with pytest.raises(ValueError, match='more than one parameter group'):
-        DefaultOptimizerConstructor(dict(type='SGD', lr=0.1), dict(bias_lr_mult=1.))(model)
+        DefaultOptimizerConstructor(dict(type='SGD', lr=0.1), dict(bias_lr_mult=1.0))(model)
 
 
 def test_every_torch_optimizer_is_registered():
@@ -112,12 +124,13 @@ def test_every_torch_optimizer_is_registered():
 
 def test_config_errors():
     with pytest.raises(ValueError, match='needs weight_decay'):
-        DefaultOptimizerConstructor(dict(type='SGD', lr=0.1), dict(norm_decay_mult=0.))
+        DefaultOptimizerConstructor(dict(type='SGD', lr=0.1), dict(norm_decay_mult=0.0))
     with pytest.raises(ValueError, match='needs weight_decay'):
-        DefaultOptimizerConstructor(dict(type='SGD', lr=0.1),
-                                    dict(custom_keys={'a': dict(decay_mult=0.)}))
+        DefaultOptimizerConstructor(
+            dict(type='SGD', lr=0.1), dict(custom_keys={'a': dict(decay_mult=0.0)})
+        )
     with pytest.raises(KeyError, match="did you mean 'bias_lr_mult'"):
-        DefaultOptimizerConstructor(dict(type='SGD', lr=0.1), dict(bias_lr_mul=2.))
+        DefaultOptimizerConstructor(dict(type='SGD', lr=0.1), dict(bias_lr_mul=2.0))
     with pytest.raises(KeyError, match="'SDG' is not in the optimizer registry"):
         build_optimizer(nn.Linear(2, 2), dict(type='SDG', lr=0.1))
     with pytest.raises(TypeError, match='optimizer_cfg must be a dict'):

@@ -1,4 +1,5 @@
 """Two gloo processes (torch.multiprocessing.spawn): reductions, result collection, DDP."""
+
 import json
 import os
 import socket
@@ -10,9 +11,18 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.utils.data import DistributedSampler
 
-from detkit.engine import (SyncNormHook, all_reduce_dict, collect_results_cpu,
-                           collect_results_gpu, get_dist_info, init_dist, master_only,
-                           reduce_mean, sync_random_seed, wrap_ddp)
+from detkit.engine import (
+    SyncNormHook,
+    all_reduce_dict,
+    collect_results_cpu,
+    collect_results_gpu,
+    get_dist_info,
+    init_dist,
+    master_only,
+    reduce_mean,
+    sync_random_seed,
+    wrap_ddp,
+)
 
 from ._toy import ToyModel
 
@@ -33,21 +43,28 @@ def _only_master(path):
 
 def _worker(rank, port, tmpdir):
     os.chdir(tmpdir)  # collect_results_cpu makes its '.dist_test' in the working folder
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD),
-                      MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(WORLD),
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+    )
     init_dist('pytorch')
     out = {'backend': dist.get_backend(), 'info': list(get_dist_info())}
     # ranks build their dicts in different orders; rank 0's order wins
-    items = [('b', torch.tensor([rank + 1.])), ('a', torch.full((2, 2), float(rank)))]
+    items = [('b', torch.tensor([rank + 1.0])), ('a', torch.full((2, 2), float(rank)))]
     reduced = all_reduce_dict(OrderedDict(items if rank == 0 else items[::-1]), op='mean')
     out['reduced'] = {k: v.tolist() for k, v in reduced.items()}
     out['reduced_keys'] = list(reduced)
     out['summed'] = all_reduce_dict({'n': torch.tensor([rank + 1])})['n'].tolist()
-    out['reduce_mean'] = reduce_mean(torch.tensor(2. * rank + 1)).item()
+    out['reduce_mean'] = reduce_mean(torch.tensor(2.0 * rank + 1)).item()
     out['seed'] = sync_random_seed(None if rank == 0 else 5)
     # a dataset of 7: the sampler gives rank 0 [0, 2, 4, 6] and rank 1 [1, 3, 5, 0] (padded)
-    part = [f'img{i}' for i in DistributedSampler(range(7), num_replicas=WORLD, rank=rank,
-                                                  shuffle=False)]
+    part = [
+        f'img{i}'
+        for i in DistributedSampler(range(7), num_replicas=WORLD, rank=rank, shuffle=False)
+    ]
     out['cpu'] = collect_results_cpu(part, 7)
     out['cpu_dir'] = collect_results_cpu(part, 7, tmpdir=os.path.join(tmpdir, 'parts'))
     out['gpu'] = collect_results_gpu(part, 7)
@@ -67,7 +84,8 @@ def _worker(rank, port, tmpdir):
 
     SyncNormHook(interval=1).after_train_epoch(R)
     out['bn'] = bn_model[0].running_mean.tolist()
-    out['bn_count'] = (int(bn_model[0].num_batches_tracked), str(bn_model[0].num_batches_tracked.dtype))
+    count = bn_model[0].num_batches_tracked
+    out['bn_count'] = (int(count), str(count.dtype))
     _only_master(os.path.join(tmpdir, f'master_{rank}'))
     with open(os.path.join(tmpdir, f'rank{rank}.json'), 'w') as f:
         json.dump(out, f)
@@ -137,7 +155,7 @@ def test_sync_norm_and_master_only(results):
 
 def test_single_process_fallbacks():
     assert get_dist_info() == (0, 1)
-    t = torch.tensor([1., 2.])
+    t = torch.tensor([1.0, 2.0])
     assert reduce_mean(t) is t
     assert collect_results_cpu(['a', 'b', 'c'], 2) == ['a', 'b']
     assert sync_random_seed(7) == 7

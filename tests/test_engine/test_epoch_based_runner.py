@@ -22,9 +22,16 @@ def _quiet_logger():
 
 def _runner(model, work_dir, max_epochs=3, lr=0.05, runner_type='EpochBasedRunner'):
     optimizer = build_optimizer(model, dict(type='SGD', lr=lr, momentum=0.9))
-    return build_runner(dict(type=runner_type, max_epochs=max_epochs),
-                        dict(model=model, optimizer=optimizer, work_dir=str(work_dir),
-                             logger=_quiet_logger(), meta=dict(seed=0)))
+    return build_runner(
+        dict(type=runner_type, max_epochs=max_epochs),
+        dict(
+            model=model,
+            optimizer=optimizer,
+            work_dir=str(work_dir),
+            logger=_quiet_logger(),
+            meta=dict(seed=0),
+        ),
+    )
 
 
 class Recorder(Hook):
@@ -62,8 +69,12 @@ def test_workflow_with_val_runs_val_step(tmp_path):
     runner.run([toy_loader(8, 2), toy_loader(6, 2)], [('train', 1), ('val', 1)])
     # 2 epochs x 3 val batches; no optimizer hook so the weights do not move
     assert model.val_calls == 6
-    assert rec.calls == [('before_train_epoch', 0), ('after_val_epoch', 1),
-                         ('before_train_epoch', 1), ('after_val_epoch', 2)]
+    assert rec.calls == [
+        ('before_train_epoch', 0),
+        ('after_val_epoch', 1),
+        ('before_train_epoch', 1),
+        ('after_val_epoch', 2),
+    ]
     for k, v in model.state_dict().items():
         torch.testing.assert_close(v, before[k])
 
@@ -92,9 +103,18 @@ def test_hooks_run_in_priority_order(tmp_path):
 
 def test_priority_values_and_errors():
     assert {p.name: p.value for p in Priority} == dict(
-        HIGHEST=0, VERY_HIGH=10, HIGH=30, ABOVE_NORMAL=40, NORMAL=50, BELOW_NORMAL=60, LOW=70,
-        VERY_LOW=90, LOWEST=100)
+        HIGHEST=0,
+        VERY_HIGH=10,
+        HIGH=30,
+        ABOVE_NORMAL=40,
+        NORMAL=50,
+        BELOW_NORMAL=60,
+        LOW=70,
+        VERY_LOW=90,
+        LOWEST=100,
+    )
     from detkit.engine import get_priority
+
     with pytest.raises(ValueError, match="did you mean 'NORMAL'"):
         get_priority('NORMALL')
     with pytest.raises(ValueError, match=r'\[0, 100\]'):
@@ -109,12 +129,22 @@ def test_register_training_hooks_types_and_priorities(tmp_path):
         checkpoint_config=dict(interval=1),
         log_config=dict(interval=5, hooks=[dict(type='TextLoggerHook')]),
         momentum_config=dict(policy='cyclic'),
-        custom_hooks_config=[dict(type='NumClassCheckHook'),
-                             dict(type='EmptyCacheHook', priority='BELOW_NORMAL')])
+        custom_hooks_config=[
+            dict(type='NumClassCheckHook'),
+            dict(type='EmptyCacheHook', priority='BELOW_NORMAL'),
+        ],
+    )
     got = [(type(h).__name__, h.priority) for h in runner.hooks]
-    assert got == [('StepLrUpdaterHook', 10), ('CyclicMomentumUpdaterHook', 30),
-                   ('OptimizerHook', 40), ('CheckpointHook', 50), ('NumClassCheckHook', 50),
-                   ('EmptyCacheHook', 60), ('IterTimerHook', 70), ('TextLoggerHook', 90)]
+    assert got == [
+        ('StepLrUpdaterHook', 10),
+        ('CyclicMomentumUpdaterHook', 30),
+        ('OptimizerHook', 40),
+        ('CheckpointHook', 50),
+        ('NumClassCheckHook', 50),
+        ('EmptyCacheHook', 60),
+        ('IterTimerHook', 70),
+        ('TextLoggerHook', 90),
+    ]
     assert runner.hooks[-1].interval == 5
     # 'CosineAnnealing' keeps its capitals; an unknown policy names the hook registry
     runner.register_training_hooks(lr_config=dict(policy='CosineAnnealing', min_lr=0))
@@ -164,14 +194,15 @@ def _resume_run(work_dir, stop_after=None, resume=False):
     model = ToyModel()
     if resume:
         # a different init and RNG state: everything must come from the checkpoint
-        torch.nn.init.constant_(model.linear.weight, 5.)
+        torch.nn.init.constant_(model.linear.weight, 5.0)
         torch.manual_seed(123)
         np.random.seed(123)
         random.seed(123)
     loader = DataLoader(NoisyDataset(12), batch_size=3, shuffle=True, num_workers=0)
     runner = _runner(model, work_dir, max_epochs=4, lr=0.02)
-    runner.register_training_hooks(dict(policy='step', step=[2, 3], gamma=0.5),
-                                   dict(grad_clip=None), dict(interval=1))
+    runner.register_training_hooks(
+        dict(policy='step', step=[2, 3], gamma=0.5), dict(grad_clip=None), dict(interval=1)
+    )
     if stop_after is not None:
         runner.register_hook(StopAfterEpoch(stop_after), 'LOWEST')
     if resume:
@@ -207,8 +238,9 @@ def test_resume_needs_counters(tmp_path):
 def test_current_lr_and_momentum(tmp_path):
     model = ToyModel()
     opt = torch.optim.Adam(model.parameters(), lr=0.1, betas=(0.8, 0.99))
-    runner = EpochBasedRunner(model, opt, work_dir=str(tmp_path), max_epochs=1,
-                              logger=_quiet_logger())
+    runner = EpochBasedRunner(
+        model, opt, work_dir=str(tmp_path), max_epochs=1, logger=_quiet_logger()
+    )
     assert runner.current_lr() == [0.1] and runner.current_momentum() == [0.8]
     runner.optimizer = {'a': opt, 'b': torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.7)}
     assert runner.current_lr() == {'a': [0.1], 'b': [0.2]}

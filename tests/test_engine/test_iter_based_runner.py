@@ -14,9 +14,10 @@ def _runner(model, work_dir, max_iters, lr=0.05):
     logger = logging.getLogger('detkit.test_engine')
     logger.setLevel(logging.ERROR)
     optimizer = build_optimizer(model, dict(type='SGD', lr=lr, momentum=0.9))
-    return build_runner(dict(type='IterBasedRunner', max_iters=max_iters),
-                        dict(model=model, optimizer=optimizer, work_dir=str(work_dir),
-                             logger=logger))
+    return build_runner(
+        dict(type='IterBasedRunner', max_iters=max_iters),
+        dict(model=model, optimizer=optimizer, work_dir=str(work_dir), logger=logger),
+    )
 
 
 class Recorder(Hook):
@@ -91,9 +92,11 @@ def _run(work_dir, stop=False, resume=False):
         torch.manual_seed(99)
     loader = DataLoader(ToyDataset(8), batch_size=2, shuffle=True)
     runner = _runner(model, work_dir, max_iters=12, lr=0.02)
-    runner.register_training_hooks(dict(policy='step', by_epoch=False, step=[8]),
-                                   dict(grad_clip=None),
-                                   dict(interval=4, by_epoch=False))
+    runner.register_training_hooks(
+        dict(policy='step', by_epoch=False, step=[8]),
+        dict(grad_clip=None),
+        dict(interval=4, by_epoch=False),
+    )
     if stop:
         runner.register_hook(StopAt(), 'LOWEST')
     if resume:

@@ -1,4 +1,5 @@
 """BaseEMAHook: an exponential moving average of the model's weights (MMDetection 2.x)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
@@ -29,12 +30,18 @@ class BaseEMAHook(Hook):
         momentum_fun (callable, optional): ``iter -> momentum``, overriding ``momentum``.
     """
 
-    def __init__(self, momentum: float = 0.0002, interval: int = 1, skip_buffers: bool = False,
-                 resume_from: Optional[str] = None,
-                 momentum_fun: Optional[Callable[[int], float]] = None):
+    def __init__(
+        self,
+        momentum: float = 0.0002,
+        interval: int = 1,
+        skip_buffers: bool = False,
+        resume_from: Optional[str] = None,
+        momentum_fun: Optional[Callable[[int], float]] = None,
+    ):
         if not 0 < momentum < 1:
-            raise ValueError(f'{type(self).__name__}: momentum must be in (0, 1), but got '
-                             f'{momentum}')
+            raise ValueError(
+                f'{type(self).__name__}: momentum must be in (0, 1), but got {momentum}'
+            )
         self.momentum = momentum
         self.interval = interval
         self.skip_buffers = skip_buffers
@@ -49,7 +56,7 @@ class BaseEMAHook(Hook):
         else:
             self.model_parameters = model.state_dict(keep_vars=True)
         for name, value in self.model_parameters.items():
-            buffer_name = f"ema_{name.replace('.', '_')}"  # buffer names cannot hold '.'
+            buffer_name = f'ema_{name.replace(".", "_")}'  # buffer names cannot hold '.'
             self.param_ema_buffer[name] = buffer_name
             if not hasattr(model, buffer_name):
                 model.register_buffer(buffer_name, value.data.clone())

@@ -1,4 +1,5 @@
 """CheckInvalidLossHook: stop training when the loss becomes inf or NaN."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,7 +30,9 @@ class CheckInvalidLossHook(Hook):
             return
         log_vars = runner.outputs.get('log_vars', {})
         parts = ', '.join(f'{k}: {v}' for k, v in log_vars.items()) or f'loss: {loss}'
-        msg = (f'loss became infinite or NaN at epoch {runner.epoch + 1}, iteration '
-               f'{runner.iter + 1} (iteration {runner.inner_iter + 1} of the epoch): {parts}')
+        msg = (
+            f'loss became infinite or NaN at epoch {runner.epoch + 1}, iteration '
+            f'{runner.iter + 1} (iteration {runner.inner_iter + 1} of the epoch): {parts}'
+        )
         runner.logger.error(msg)
         raise RuntimeError(msg)

@@ -1,4 +1,5 @@
 """CheckpointHook: ``checkpoint_config = dict(interval=1, max_keep_ckpts=3)`` (mmcv 1.x)."""
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,17 @@ class CheckpointHook(Hook):
         **kwargs: passed to ``runner.save_checkpoint`` (filename_tmpl, create_symlink, meta).
     """
 
-    def __init__(self, interval: int = -1, by_epoch: bool = True, save_optimizer: bool = True,
-                 out_dir: Optional[str] = None, max_keep_ckpts: int = -1,
-                 save_last: bool = True, sync_buffer: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        interval: int = -1,
+        by_epoch: bool = True,
+        save_optimizer: bool = True,
+        out_dir: Optional[str] = None,
+        max_keep_ckpts: int = -1,
+        save_last: bool = True,
+        sync_buffer: bool = False,
+        **kwargs: Any,
+    ):
         self.interval = interval
         self.by_epoch = by_epoch
         self.save_optimizer = save_optimizer
@@ -53,7 +62,8 @@ class CheckpointHook(Hook):
         if not self.by_epoch:
             return
         if self.every_n_epochs(runner, self.interval) or (
-                self.save_last and self.is_last_epoch(runner)):
+            self.save_last and self.is_last_epoch(runner)
+        ):
             runner.logger.info(f'Saving checkpoint at {runner.epoch + 1} epochs')
             self._save_checkpoint(runner)
 
@@ -61,7 +71,8 @@ class CheckpointHook(Hook):
         if self.by_epoch:
             return
         if self.every_n_iters(runner, self.interval) or (
-                self.save_last and self.is_last_iter(runner)):
+            self.save_last and self.is_last_iter(runner)
+        ):
             runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations')
             self._save_checkpoint(runner)
 

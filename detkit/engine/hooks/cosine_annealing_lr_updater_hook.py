@@ -1,4 +1,5 @@
 """CosineAnnealingLrUpdaterHook: ``lr_config = dict(policy='CosineAnnealing', min_lr=0)``."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -17,8 +18,9 @@ class CosineAnnealingLrUpdaterHook(LrUpdaterHook):
         min_lr_ratio (float, optional): the target as a fraction of base_lr.
     """
 
-    def __init__(self, min_lr: Optional[float] = None, min_lr_ratio: Optional[float] = None,
-                 **kwargs: Any):
+    def __init__(
+        self, min_lr: Optional[float] = None, min_lr_ratio: Optional[float] = None, **kwargs: Any
+    ):
         check_min_lr(type(self).__name__, min_lr, min_lr_ratio)
         self.min_lr = min_lr
         self.min_lr_ratio = min_lr_ratio

@@ -1,4 +1,5 @@
 """CosineAnnealingMomentumUpdaterHook: ``momentum_config = dict(policy='CosineAnnealing', ...)``."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -18,8 +19,12 @@ class CosineAnnealingMomentumUpdaterHook(MomentumUpdaterHook):
         min_momentum_ratio (float, optional): the target as a fraction of base.
     """
 
-    def __init__(self, min_momentum: Optional[float] = None,
-                 min_momentum_ratio: Optional[float] = None, **kwargs: Any):
+    def __init__(
+        self,
+        min_momentum: Optional[float] = None,
+        min_momentum_ratio: Optional[float] = None,
+        **kwargs: Any,
+    ):
         check_min_lr(type(self).__name__, min_momentum, min_momentum_ratio, 'min_momentum')
         self.min_momentum = min_momentum
         self.min_momentum_ratio = min_momentum_ratio

@@ -1,4 +1,5 @@
 """CosineRestartLrUpdaterHook: cosine annealing with warm restarts (SGDR)."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -13,8 +14,9 @@ def get_position_from_periods(iteration: int, cumulative_periods: list) -> int:
     for i, period in enumerate(cumulative_periods):
         if iteration < period:
             return i
-    raise ValueError(f'Current iteration {iteration} exceeds cumulative_periods '
-                     f'{cumulative_periods}')
+    raise ValueError(
+        f'Current iteration {iteration} exceeds cumulative_periods {cumulative_periods}'
+    )
 
 
 @HOOKS.register_module()
@@ -27,18 +29,25 @@ class CosineRestartLrUpdaterHook(LrUpdaterHook):
         min_lr / min_lr_ratio: the target.
     """
 
-    def __init__(self, periods: list, restart_weights: list = [1],  # noqa: B006 (mmcv default)
-                 min_lr: Optional[float] = None, min_lr_ratio: Optional[float] = None,
-                 **kwargs: Any):
+    def __init__(
+        self,
+        periods: list,
+        restart_weights: list = [1],  # noqa: B006 (mmcv default)
+        min_lr: Optional[float] = None,
+        min_lr_ratio: Optional[float] = None,
+        **kwargs: Any,
+    ):
         check_min_lr(type(self).__name__, min_lr, min_lr_ratio)
         if len(periods) != len(restart_weights):
-            raise ValueError('CosineRestartLrUpdaterHook: periods and restart_weights must have '
-                             f'the same length, but got {periods} and {restart_weights}')
+            raise ValueError(
+                'CosineRestartLrUpdaterHook: periods and restart_weights must have '
+                f'the same length, but got {periods} and {restart_weights}'
+            )
         self.periods = list(periods)
         self.restart_weights = list(restart_weights)
         self.min_lr = min_lr
         self.min_lr_ratio = min_lr_ratio
-        self.cumulative_periods = [sum(self.periods[:i + 1]) for i in range(len(self.periods))]
+        self.cumulative_periods = [sum(self.periods[: i + 1]) for i in range(len(self.periods))]
         super().__init__(**kwargs)
 
     def get_lr(self, runner: Any, base_lr: float) -> float:

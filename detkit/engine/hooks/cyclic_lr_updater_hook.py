@@ -1,4 +1,5 @@
 """CyclicLrUpdaterHook: ``lr_config = dict(policy='cyclic', target_ratio=(10, 1e-4))``."""
+
 from __future__ import annotations
 
 from typing import Any, Union
@@ -15,8 +16,10 @@ def _target_ratio(name: str, target_ratio: Union[float, tuple]) -> tuple:
             return (target_ratio[0], target_ratio[0] / 1e5)
         if len(target_ratio) == 2:
             return tuple(target_ratio)
-    raise ValueError(f'{name}: target_ratio must be a float or a tuple of 1 or 2 floats, but '
-                     f'got {target_ratio!r}')
+    raise ValueError(
+        f'{name}: target_ratio must be a float or a tuple of 1 or 2 floats, but '
+        f'got {target_ratio!r}'
+    )
 
 
 def anneal_function(name: str, anneal_strategy: str) -> Any:
@@ -24,8 +27,9 @@ def anneal_function(name: str, anneal_strategy: str) -> Any:
         return annealing_cos
     if anneal_strategy == 'linear':
         return annealing_linear
-    raise ValueError(f"{name}: anneal_strategy must be 'cos' or 'linear', but got "
-                     f'{anneal_strategy!r}')
+    raise ValueError(
+        f"{name}: anneal_strategy must be 'cos' or 'linear', but got {anneal_strategy!r}"
+    )
 
 
 @HOOKS.register_module()
@@ -43,9 +47,16 @@ class CyclicLrUpdaterHook(LrUpdaterHook):
         gamma (float): cycle-to-cycle amplitude decay, in (0, 1].
     """
 
-    def __init__(self, by_epoch: bool = False, target_ratio: Union[float, tuple] = (10, 1e-4),
-                 cyclic_times: int = 1, step_ratio_up: float = 0.4,
-                 anneal_strategy: str = 'cos', gamma: float = 1, **kwargs: Any):
+    def __init__(
+        self,
+        by_epoch: bool = False,
+        target_ratio: Union[float, tuple] = (10, 1e-4),
+        cyclic_times: int = 1,
+        step_ratio_up: float = 0.4,
+        anneal_strategy: str = 'cos',
+        gamma: float = 1,
+        **kwargs: Any,
+    ):
         name = type(self).__name__
         if by_epoch:
             raise ValueError(f'{name} only supports by_epoch=False')
@@ -66,9 +77,10 @@ class CyclicLrUpdaterHook(LrUpdaterHook):
         super().before_run(runner)
         self.max_iter_per_phase = runner.max_iters // self.cyclic_times
         iter_up = int(self.step_ratio_up * self.max_iter_per_phase)
-        self.lr_phases = [[0, iter_up, 1, self.target_ratio[0]],
-                          [iter_up, self.max_iter_per_phase, self.target_ratio[0],
-                           self.target_ratio[1]]]
+        self.lr_phases = [
+            [0, iter_up, 1, self.target_ratio[0]],
+            [iter_up, self.max_iter_per_phase, self.target_ratio[0], self.target_ratio[1]],
+        ]
 
     def get_lr(self, runner: Any, base_lr: float) -> float:
         curr_iter = runner.iter % self.max_iter_per_phase
@@ -80,7 +92,11 @@ class CyclicLrUpdaterHook(LrUpdaterHook):
                     end_ratio = 1 - scale + end_ratio * scale
                 else:
                     start_ratio = 1 - scale + start_ratio * scale
-                return self.anneal_func(base_lr * start_ratio, base_lr * end_ratio,
-                                        (curr_iter - start_iter) / (end_iter - start_iter))
-        raise ValueError(f'CyclicLrUpdaterHook: iteration {runner.iter} is outside the phases '
-                         f'{self.lr_phases}')
+                return self.anneal_func(
+                    base_lr * start_ratio,
+                    base_lr * end_ratio,
+                    (curr_iter - start_iter) / (end_iter - start_iter),
+                )
+        raise ValueError(
+            f'CyclicLrUpdaterHook: iteration {runner.iter} is outside the phases {self.lr_phases}'
+        )

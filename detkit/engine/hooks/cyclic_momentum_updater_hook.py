@@ -1,5 +1,6 @@
 """CyclicMomentumUpdaterHook: ``momentum_config = dict(policy='cyclic', ...)``, paired with a
 cyclic lr: momentum falls while the lr rises, and rises back."""
+
 from __future__ import annotations
 
 from typing import Any, Union
@@ -20,10 +21,16 @@ class CyclicMomentumUpdaterHook(MomentumUpdaterHook):
             as in CyclicLrUpdaterHook.
     """
 
-    def __init__(self, by_epoch: bool = False,
-                 target_ratio: Union[float, tuple] = (0.85 / 0.95, 1), cyclic_times: int = 1,
-                 step_ratio_up: float = 0.4, anneal_strategy: str = 'cos', gamma: float = 1.,
-                 **kwargs: Any):
+    def __init__(
+        self,
+        by_epoch: bool = False,
+        target_ratio: Union[float, tuple] = (0.85 / 0.95, 1),
+        cyclic_times: int = 1,
+        step_ratio_up: float = 0.4,
+        anneal_strategy: str = 'cos',
+        gamma: float = 1.0,
+        **kwargs: Any,
+    ):
         name = type(self).__name__
         if by_epoch:
             raise ValueError(f'{name} only supports by_epoch=False')
@@ -42,9 +49,10 @@ class CyclicMomentumUpdaterHook(MomentumUpdaterHook):
         super().before_run(runner)
         self.max_iter_per_phase = runner.max_iters // self.cyclic_times
         iter_up = int(self.step_ratio_up * self.max_iter_per_phase)
-        self.momentum_phases = [[0, iter_up, 1, self.target_ratio[0]],
-                                [iter_up, self.max_iter_per_phase, self.target_ratio[0],
-                                 self.target_ratio[1]]]
+        self.momentum_phases = [
+            [0, iter_up, 1, self.target_ratio[0]],
+            [iter_up, self.max_iter_per_phase, self.target_ratio[0], self.target_ratio[1]],
+        ]
 
     def get_momentum(self, runner: Any, base_momentum: float) -> float:
         curr_iter = runner.iter % self.max_iter_per_phase
@@ -55,7 +63,12 @@ class CyclicMomentumUpdaterHook(MomentumUpdaterHook):
                     end_ratio = 1 - scale + end_ratio * scale
                 else:
                     start_ratio = 1 - scale + start_ratio * scale
-                return self.anneal_func(base_momentum * start_ratio, base_momentum * end_ratio,
-                                        (curr_iter - start_iter) / (end_iter - start_iter))
-        raise ValueError(f'CyclicMomentumUpdaterHook: iteration {runner.iter} is outside the '
-                         f'phases {self.momentum_phases}')
+                return self.anneal_func(
+                    base_momentum * start_ratio,
+                    base_momentum * end_ratio,
+                    (curr_iter - start_iter) / (end_iter - start_iter),
+                )
+        raise ValueError(
+            f'CyclicMomentumUpdaterHook: iteration {runner.iter} is outside the '
+            f'phases {self.momentum_phases}'
+        )

@@ -1,4 +1,5 @@
 """DistSamplerSeedHook: tells the sampler the epoch, so each epoch shuffles differently."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """EMAHook: mmcv 1.x's exponential moving average of the parameters."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -23,15 +24,20 @@ class EMAHook(Hook):
         resume_from (str, optional): checkpoint to resume from once the buffers exist.
     """
 
-    def __init__(self, momentum: float = 0.0002, interval: int = 1, warm_up: int = 100,
-                 resume_from: Optional[str] = None):
+    def __init__(
+        self,
+        momentum: float = 0.0002,
+        interval: int = 1,
+        warm_up: int = 100,
+        resume_from: Optional[str] = None,
+    ):
         if not (isinstance(interval, int) and interval > 0):
             raise ValueError(f'EMAHook: interval must be a positive int, but got {interval!r}')
         if not 0 < momentum < 1:
             raise ValueError(f'EMAHook: momentum must be in (0, 1), but got {momentum}')
         self.warm_up = warm_up
         self.interval = interval
-        self.momentum = momentum ** interval
+        self.momentum = momentum**interval
         self.checkpoint = resume_from
 
     def before_run(self, runner: Any) -> None:
@@ -39,7 +45,7 @@ class EMAHook(Hook):
         self.param_ema_buffer = {}
         self.model_parameters = dict(model.named_parameters(recurse=True))
         for name, value in self.model_parameters.items():
-            buffer_name = f"ema_{name.replace('.', '_')}"
+            buffer_name = f'ema_{name.replace(".", "_")}'
             self.param_ema_buffer[name] = buffer_name
             if not hasattr(model, buffer_name):
                 model.register_buffer(buffer_name, value.data.clone())

@@ -1,4 +1,5 @@
 """EmptyCacheHook: release the CUDA caching allocator's unused blocks."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,9 @@ class EmptyCacheHook(Hook):
     Helps when another process shares the GPU; costs speed. Does nothing without CUDA.
     """
 
-    def __init__(self, before_epoch: bool = False, after_epoch: bool = True,
-                 after_iter: bool = False):
+    def __init__(
+        self, before_epoch: bool = False, after_epoch: bool = True, after_iter: bool = False
+    ):
         self._before_epoch = before_epoch
         self._after_epoch = after_epoch
         self._after_iter = after_iter

@@ -1,4 +1,5 @@
 """EvalHook: evaluate on a validation loader during training; keep the best checkpoint."""
+
 from __future__ import annotations
 
 import bisect
@@ -16,13 +17,23 @@ from .logger_hook import LoggerHook
 
 RULES = {'greater': lambda x, y: x > y, 'less': lambda x, y: x < y}
 INIT_VALUES = {'greater': -inf, 'less': inf}
-DEFAULT_GREATER_KEYS = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'mDice', 'mIoU',
-                        'mAcc', 'aAcc']
+DEFAULT_GREATER_KEYS = [
+    'acc',
+    'top',
+    'AR@',
+    'auc',
+    'precision',
+    'mAP',
+    'mDice',
+    'mIoU',
+    'mAcc',
+    'aAcc',
+]
 DEFAULT_LESS_KEYS = ['loss']
 
 
 def infer_rule(key: str, greater_keys: Sequence[str], less_keys: Sequence[str]) -> str:
-    """'greater' or 'less' for metric ``key``: exact (case-insensitive) match first, then substring."""
+    """'greater' or 'less' for metric ``key``: exact match first, then substring (any case)."""
     k = key.lower()
     greater = [g.lower() for g in greater_keys]
     less = [s.lower() for s in less_keys]
@@ -34,8 +45,10 @@ def infer_rule(key: str, greater_keys: Sequence[str], less_keys: Sequence[str]) 
         return 'greater'
     if any(s in k for s in less):
         return 'less'
-    raise ValueError(f'Cannot infer the rule for key {key!r}, thus a specific rule must be '
-                     "specified: rule='greater' or rule='less'")
+    raise ValueError(
+        f'Cannot infer the rule for key {key!r}, thus a specific rule must be '
+        "specified: rule='greater' or rule='less'"
+    )
 
 
 @HOOKS.register_module()
@@ -65,36 +78,60 @@ class EvalHook(Hook):
         **eval_kwargs: passed to ``dataset.evaluate`` (e.g. ``metric='bbox'``).
     """
 
-    def __init__(self, dataloader: Any, start: Optional[int] = None, interval: int = 1,
-                 by_epoch: bool = True, save_best: Optional[str] = None,
-                 rule: Optional[str] = None, test_fn: Optional[Callable] = None,
-                 greater_keys: Union[str, Sequence[str], None] = None,
-                 less_keys: Union[str, Sequence[str], None] = None,
-                 out_dir: Optional[str] = None, dynamic_intervals: Optional[list] = None,
-                 **eval_kwargs: Any):
+    def __init__(
+        self,
+        dataloader: Any,
+        start: Optional[int] = None,
+        interval: int = 1,
+        by_epoch: bool = True,
+        save_best: Optional[str] = None,
+        rule: Optional[str] = None,
+        test_fn: Optional[Callable] = None,
+        greater_keys: Union[str, Sequence[str], None] = None,
+        less_keys: Union[str, Sequence[str], None] = None,
+        out_dir: Optional[str] = None,
+        dynamic_intervals: Optional[list] = None,
+        **eval_kwargs: Any,
+    ):
         name = type(self).__name__
         if not hasattr(dataloader, 'dataset'):
-            raise TypeError(f'{name}: dataloader must be a DataLoader (with a .dataset), but '
-                            f'got {type(dataloader).__name__}')
+            raise TypeError(
+                f'{name}: dataloader must be a DataLoader (with a .dataset), but '
+                f'got {type(dataloader).__name__}'
+            )
         if interval <= 0:
             raise ValueError(f'{name}: interval must be a positive number, but got {interval}')
         if start is not None and start < 0:
             raise ValueError(f'{name}: the evaluation start epoch {start} is smaller than 0')
         if rule is not None and rule not in RULES:
-            raise KeyError(f'{name}: rule must be greater, less or None, but got {rule!r}'
-                           f'{did_you_mean(rule, RULES)}')
+            raise KeyError(
+                f'{name}: rule must be greater, less or None, but got {rule!r}'
+                f'{did_you_mean(rule, RULES)}'
+            )
         if save_best is not None and not isinstance(save_best, str):
-            raise TypeError(f'{name}: save_best must be a str (a metric name or "auto"), but '
-                            f'got {type(save_best).__name__}')
+            raise TypeError(
+                f'{name}: save_best must be a str (a metric name or "auto"), but '
+                f'got {type(save_best).__name__}'
+            )
         self.dataloader = dataloader
         self.interval = interval
         self.start = start
         self.by_epoch = by_epoch
         self.test_fn = test_fn if test_fn is not None else run_inference
-        self.greater_keys = list(DEFAULT_GREATER_KEYS if greater_keys is None else
-                                 [greater_keys] if isinstance(greater_keys, str) else greater_keys)
-        self.less_keys = list(DEFAULT_LESS_KEYS if less_keys is None else
-                              [less_keys] if isinstance(less_keys, str) else less_keys)
+        self.greater_keys = list(
+            DEFAULT_GREATER_KEYS
+            if greater_keys is None
+            else [greater_keys]
+            if isinstance(greater_keys, str)
+            else greater_keys
+        )
+        self.less_keys = list(
+            DEFAULT_LESS_KEYS
+            if less_keys is None
+            else [less_keys]
+            if isinstance(less_keys, str)
+            else less_keys
+        )
         self.save_best = save_best
         self.rule = rule
         self.key_indicator = save_best
@@ -108,8 +145,10 @@ class EvalHook(Hook):
         self.use_dynamic_intervals = dynamic_intervals is not None
         if self.use_dynamic_intervals:
             if not all(isinstance(d, (tuple, list)) and len(d) == 2 for d in dynamic_intervals):
-                raise TypeError(f'{name}: dynamic_intervals must be a list of (milestone, '
-                                f'interval) tuples, but got {dynamic_intervals!r}')
+                raise TypeError(
+                    f'{name}: dynamic_intervals must be a list of (milestone, '
+                    f'interval) tuples, but got {dynamic_intervals!r}'
+                )
             self.dynamic_milestones = [0] + [d[0] for d in dynamic_intervals]
             self.dynamic_intervals = [interval] + [d[1] for d in dynamic_intervals]
 
@@ -137,7 +176,9 @@ class EvalHook(Hook):
             self.out_dir = runner.work_dir
         if self.save_best is not None:
             if runner.meta is None:
-                warnings.warn('runner.meta is None; creating an empty one for save_best')
+                warnings.warn(
+                    'runner.meta is None; creating an empty one for save_best', stacklevel=2
+                )
                 runner.meta = {}
             runner.meta.setdefault('hook_msgs', {})
             self.best_ckpt_path = runner.meta['hook_msgs'].get('best_ckpt', None)
@@ -182,25 +223,31 @@ class EvalHook(Hook):
 
     def evaluate(self, runner: Any, results: list) -> Optional[float]:
         """``dataset.evaluate`` the results, log them; the save_best metric's value or None."""
-        eval_res = self.dataloader.dataset.evaluate(results, logger=runner.logger,
-                                                    **self.eval_kwargs)
+        eval_res = self.dataloader.dataset.evaluate(
+            results, logger=runner.logger, **self.eval_kwargs
+        )
         for name, val in eval_res.items():
             runner.log_buffer.output[name] = val
         runner.log_buffer.ready = True
         if self.save_best is None:
             return None
         if not eval_res:
-            warnings.warn('Since `eval_res` is an empty dict, the behavior to save the best '
-                          'checkpoint will be skipped in this evaluation.')
+            warnings.warn(
+                'Since `eval_res` is an empty dict, the behavior to save the best '
+                'checkpoint will be skipped in this evaluation.',
+                stacklevel=2,
+            )
             return None
         if self.key_indicator == 'auto':
             self.key_indicator = next(iter(eval_res))
             if self.rule is None:
                 self.rule = infer_rule(self.key_indicator, self.greater_keys, self.less_keys)
         if self.key_indicator not in eval_res:
-            raise KeyError(f'{type(self).__name__}: save_best={self.key_indicator!r} is not a '
-                           f'metric of this evaluation{did_you_mean(self.key_indicator, eval_res)}'
-                           f'; metrics: {", ".join(eval_res)}')
+            raise KeyError(
+                f'{type(self).__name__}: save_best={self.key_indicator!r} is not a '
+                f'metric of this evaluation{did_you_mean(self.key_indicator, eval_res)}'
+                f'; metrics: {", ".join(eval_res)}'
+            )
         return eval_res[self.key_indicator]
 
     def _save_ckpt(self, runner: Any, key_score: float) -> None:
@@ -220,5 +267,6 @@ class EvalHook(Hook):
         runner.meta['hook_msgs']['best_ckpt'] = self.best_ckpt_path
         runner.save_checkpoint(self.out_dir, filename_tmpl=best_ckpt_name, create_symlink=False)
         runner.logger.info(f'Now best checkpoint is saved as {best_ckpt_name}.')
-        runner.logger.info(f'Best {self.key_indicator} is {key_score:0.4f} at {cur_time} '
-                           f'{cur_type}.')
+        runner.logger.info(
+            f'Best {self.key_indicator} is {key_score:0.4f} at {cur_time} {cur_type}.'
+        )

@@ -1,4 +1,5 @@
 """ExpLrUpdaterHook: ``lr_config = dict(policy='exp', gamma=0.99)``."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,4 +18,4 @@ class ExpLrUpdaterHook(LrUpdaterHook):
 
     def get_lr(self, runner: Any, base_lr: float) -> float:
         progress = runner.epoch if self.by_epoch else runner.iter
-        return base_lr * self.gamma ** progress
+        return base_lr * self.gamma**progress

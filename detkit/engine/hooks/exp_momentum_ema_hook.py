@@ -1,4 +1,5 @@
 """ExpMomentumEMAHook: EMA whose momentum decays exponentially towards ``momentum`` (YOLOX)."""
+
 from __future__ import annotations
 
 import math
@@ -23,5 +24,6 @@ class ExpMomentumEMAHook(BaseEMAHook):
     def __init__(self, total_iter: int = 2000, **kwargs: Any):
         super().__init__(**kwargs)
         self.total_iter = total_iter
-        self.momentum_fun = lambda x: ((1 - self.momentum) * math.exp(-(1 + x) / total_iter)
-                                       + self.momentum)
+        self.momentum_fun = lambda x: (
+            (1 - self.momentum) * math.exp(-(1 + x) / total_iter) + self.momentum
+        )

@@ -1,4 +1,5 @@
 """FixedLrUpdaterHook: ``lr_config = dict(policy='fixed')``, a constant lr (warmup allowed)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """FlatCosineAnnealingLrUpdaterHook: flat, then cosine from ``start_percent`` of training."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -17,12 +18,19 @@ class FlatCosineAnnealingLrUpdaterHook(LrUpdaterHook):
         min_lr / min_lr_ratio: the target, as in CosineAnnealingLrUpdaterHook.
     """
 
-    def __init__(self, start_percent: float = 0.75, min_lr: Optional[float] = None,
-                 min_lr_ratio: Optional[float] = None, **kwargs: Any):
+    def __init__(
+        self,
+        start_percent: float = 0.75,
+        min_lr: Optional[float] = None,
+        min_lr_ratio: Optional[float] = None,
+        **kwargs: Any,
+    ):
         check_min_lr(type(self).__name__, min_lr, min_lr_ratio)
         if not (isinstance(start_percent, float) and 0 <= start_percent <= 1):
-            raise ValueError('FlatCosineAnnealingLrUpdaterHook: start_percent must be a float '
-                             f'in [0, 1], but got {start_percent!r}')
+            raise ValueError(
+                'FlatCosineAnnealingLrUpdaterHook: start_percent must be a float '
+                f'in [0, 1], but got {start_percent!r}'
+            )
         self.start_percent = start_percent
         self.min_lr = min_lr
         self.min_lr_ratio = min_lr_ratio

@@ -1,4 +1,5 @@
 """Fp16OptimizerHook: mixed precision from ``fp16 = dict(loss_scale=...)``."""
+
 from __future__ import annotations
 
 from typing import Any, Optional, Union
@@ -32,9 +33,14 @@ class Fp16OptimizerHook(OptimizerHook):
         distributed (bool): accepted for MMDetection's train_detector.
     """
 
-    def __init__(self, grad_clip: Optional[dict] = None, coalesce: bool = True,
-                 bucket_size_mb: int = -1, loss_scale: Union[float, str, dict] = 512.,
-                 distributed: bool = True):
+    def __init__(
+        self,
+        grad_clip: Optional[dict] = None,
+        coalesce: bool = True,
+        bucket_size_mb: int = -1,
+        loss_scale: Union[float, str, dict] = 512.0,
+        distributed: bool = True,
+    ):
         super().__init__(grad_clip=grad_clip)
         if loss_scale == 'dynamic':
             self._scaler_args: dict = {}
@@ -43,8 +49,10 @@ class Fp16OptimizerHook(OptimizerHook):
         elif isinstance(loss_scale, dict):
             self._scaler_args = dict(loss_scale)
         else:
-            raise ValueError("loss_scale must be a float, 'dynamic' or a dict of GradScaler "
-                             f'arguments, but got {loss_scale!r}')
+            raise ValueError(
+                "loss_scale must be a float, 'dynamic' or a dict of GradScaler "
+                f'arguments, but got {loss_scale!r}'
+            )
         self.coalesce = coalesce
         self.bucket_size_mb = bucket_size_mb
         self.distributed = distributed

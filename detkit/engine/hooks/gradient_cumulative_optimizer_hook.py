@@ -1,4 +1,5 @@
 """GradientCumulativeOptimizerHook: one optimizer step per ``cumulative_iters`` batches."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,9 @@ class GradientCumulativeOptimizerHook(OptimizerHook):
     def __init__(self, cumulative_iters: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
         if not isinstance(cumulative_iters, int) or cumulative_iters <= 0:
-            raise ValueError('cumulative_iters must be a positive int, but got '
-                             f'{cumulative_iters!r}')
+            raise ValueError(
+                f'cumulative_iters must be a positive int, but got {cumulative_iters!r}'
+            )
         self.cumulative_iters = cumulative_iters
         self.divisible_iters = 0  # absolute iteration where the shorter tail window starts
         self.remainder_iters = 0
@@ -43,20 +45,25 @@ class GradientCumulativeOptimizerHook(OptimizerHook):
             runner.logger.warning(
                 'Resume iter number is not divisible by cumulative_iters in '
                 'GradientCumulativeOptimizerHook, which means the gradient of some iters is '
-                'lost and the result may be influenced slightly.')
+                'lost and the result may be influenced slightly.'
+            )
         if self.has_batch_norm(runner.model) and self.cumulative_iters > 1:
-            runner.logger.warning('GradientCumulativeOptimizerHook may slightly decrease '
-                                  'performance if the model has BatchNorm layers.')
+            runner.logger.warning(
+                'GradientCumulativeOptimizerHook may slightly decrease '
+                'performance if the model has BatchNorm layers.'
+            )
         residual = runner.max_iters - runner.iter
-        self.divisible_iters = runner.iter + residual // self.cumulative_iters * self.cumulative_iters
+        whole = residual // self.cumulative_iters * self.cumulative_iters
+        self.divisible_iters = runner.iter + whole
         self.remainder_iters = residual % self.cumulative_iters
         self.initialized = True
 
     def after_train_iter(self, runner: Any) -> None:
         if not self.initialized:
             self._init(runner)
-        factor = (self.cumulative_iters if runner.iter < self.divisible_iters
-                  else self.remainder_iters)
+        factor = (
+            self.cumulative_iters if runner.iter < self.divisible_iters else self.remainder_iters
+        )
         (runner.outputs['loss'] / factor).backward()
         if self.every_n_iters(runner, self.cumulative_iters) or self.is_last_iter(runner):
             self._clip_and_log(runner)

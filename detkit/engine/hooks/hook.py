@@ -1,4 +1,5 @@
 """Hook: the base class of everything the runner calls around its loop (mmcv 1.x API)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,9 +16,18 @@ class Hook:
     hook that does the same in both modes overrides only those.
     """
 
-    stages = ('before_run', 'before_train_epoch', 'before_train_iter', 'after_train_iter',
-              'after_train_epoch', 'before_val_epoch', 'before_val_iter', 'after_val_iter',
-              'after_val_epoch', 'after_run')
+    stages = (
+        'before_run',
+        'before_train_epoch',
+        'before_train_iter',
+        'after_train_iter',
+        'after_train_epoch',
+        'before_val_epoch',
+        'before_val_iter',
+        'after_val_iter',
+        'after_val_epoch',
+        'after_run',
+    )
     generic_stages = ('before_epoch', 'after_epoch', 'before_iter', 'after_iter')
 
     def before_run(self, runner: Any) -> None:
@@ -90,10 +100,12 @@ class Hook:
     def get_triggered_stages(self) -> list:
         """The stages at which this hook does something (for the runner's hook table)."""
         # a generic method counts for the stages that default to it
-        generic = {'before_epoch': ('before_train_epoch', 'before_val_epoch'),
-                   'after_epoch': ('after_train_epoch', 'after_val_epoch'),
-                   'before_iter': ('before_train_iter', 'before_val_iter'),
-                   'after_iter': ('after_train_iter', 'after_val_iter')}
+        generic = {
+            'before_epoch': ('before_train_epoch', 'before_val_epoch'),
+            'after_epoch': ('after_train_epoch', 'after_val_epoch'),
+            'before_iter': ('before_train_iter', 'before_val_iter'),
+            'after_iter': ('after_train_iter', 'after_val_iter'),
+        }
         triggered = set()
         for stage in self.stages:
             if getattr(type(self), stage) is not getattr(Hook, stage):

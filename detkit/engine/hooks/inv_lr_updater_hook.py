@@ -1,4 +1,5 @@
 """InvLrUpdaterHook: ``lr_config = dict(policy='inv', gamma=1e-4, power=0.75)``."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,7 @@ from .lr_updater_hook import LrUpdaterHook
 class InvLrUpdaterHook(LrUpdaterHook):
     """``lr = base_lr * (1 + gamma * progress) ** (-power)``."""
 
-    def __init__(self, gamma: float, power: float = 1., **kwargs: Any):
+    def __init__(self, gamma: float, power: float = 1.0, **kwargs: Any):
         self.gamma = gamma
         self.power = power
         super().__init__(**kwargs)

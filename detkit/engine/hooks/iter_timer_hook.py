@@ -1,4 +1,5 @@
 """IterTimerHook: logs ``data_time`` (waiting for the batch) and ``time`` (whole iteration)."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """LinearAnnealingLrUpdaterHook: ``lr_config = dict(policy='LinearAnnealing', min_lr=0)``."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -12,8 +13,9 @@ from .lr_updater_hook import LrUpdaterHook, annealing_linear
 class LinearAnnealingLrUpdaterHook(LrUpdaterHook):
     """``lr = base_lr + (target - base_lr) * progress / max_progress``."""
 
-    def __init__(self, min_lr: Optional[float] = None, min_lr_ratio: Optional[float] = None,
-                 **kwargs: Any):
+    def __init__(
+        self, min_lr: Optional[float] = None, min_lr_ratio: Optional[float] = None, **kwargs: Any
+    ):
         check_min_lr(type(self).__name__, min_lr, min_lr_ratio)
         self.min_lr = min_lr
         self.min_lr_ratio = min_lr_ratio

@@ -1,4 +1,5 @@
 """LoggerHook: the base of loggers; decides when the log buffer is averaged and written."""
+
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
@@ -22,8 +23,13 @@ class LoggerHook(Hook, metaclass=ABCMeta):
         by_epoch (bool): count iterations within the epoch (``Epoch [e][i/n]``).
     """
 
-    def __init__(self, interval: int = 10, ignore_last: bool = True, reset_flag: bool = False,
-                 by_epoch: bool = True):
+    def __init__(
+        self,
+        interval: int = 10,
+        ignore_last: bool = True,
+        reset_flag: bool = False,
+        by_epoch: bool = True,
+    ):
         self.interval = interval
         self.ignore_last = ignore_last
         self.reset_flag = reset_flag
@@ -75,9 +81,14 @@ class LoggerHook(Hook, metaclass=ABCMeta):
             return {f'momentum/{k}': v[0] for k, v in momentums.items()}
         return {'momentum': momentums[0]}
 
-    def get_loggable_tags(self, runner: Any, allow_scalar: bool = True, allow_text: bool = False,
-                          add_mode: bool = True, tags_to_skip: tuple = ('time', 'data_time')
-                          ) -> dict:
+    def get_loggable_tags(
+        self,
+        runner: Any,
+        allow_scalar: bool = True,
+        allow_text: bool = False,
+        add_mode: bool = True,
+        tags_to_skip: tuple = ('time', 'data_time'),
+    ) -> dict:
         tags = {}
         for var, val in runner.log_buffer.output.items():
             if var in tags_to_skip:

@@ -12,6 +12,7 @@ the scheduled ("regular") lr during the first ``warmup_iters`` iterations:
 where ``i`` is the global iteration. With ``warmup_by_epoch``,
 ``warmup_iters`` counts epochs and is converted with the loader length.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -24,7 +25,7 @@ from .hook import Hook
 WARMUP_TYPES = ('constant', 'linear', 'exp')
 
 
-def annealing_cos(start: float, end: float, factor: float, weight: float = 1.) -> float:
+def annealing_cos(start: float, end: float, factor: float, weight: float = 1.0) -> float:
     """Cosine from ``weight * start + (1 - weight) * end`` (factor 0) to ``end`` (factor 1)."""
     return end + 0.5 * weight * (start - end) * (cos(pi * factor) + 1)
 
@@ -40,8 +41,10 @@ def format_param(name: str, optim: Any, param: Union[float, list, dict]) -> list
         return [param] * len(optim.param_groups)
     if isinstance(param, (list, tuple)):
         if len(param) != len(optim.param_groups):
-            raise ValueError(f'expected {len(optim.param_groups)} values for {name} (one per '
-                             f'param group), got {len(param)}')
+            raise ValueError(
+                f'expected {len(optim.param_groups)} values for {name} (one per '
+                f'param group), got {len(param)}'
+            )
         return list(param)
     if name not in param:
         raise KeyError(f'{name} is not found in {list(param.keys())}')
@@ -59,21 +62,32 @@ class LrUpdaterHook(Hook, metaclass=ABCMeta):
         warmup_by_epoch (bool): ``warmup_iters`` counts epochs.
     """
 
-    def __init__(self, by_epoch: bool = True, warmup: Optional[str] = None,
-                 warmup_iters: int = 0, warmup_ratio: float = 0.1,
-                 warmup_by_epoch: bool = False):
+    def __init__(
+        self,
+        by_epoch: bool = True,
+        warmup: Optional[str] = None,
+        warmup_iters: int = 0,
+        warmup_ratio: float = 0.1,
+        warmup_by_epoch: bool = False,
+    ):
         if warmup is not None:
             if warmup not in WARMUP_TYPES:
                 from ...utils.suggest import did_you_mean
-                raise ValueError(f'{type(self).__name__}: {warmup!r} is not a supported warmup'
-                                 f'{did_you_mean(warmup, WARMUP_TYPES)}; accepted: '
-                                 f'{", ".join(WARMUP_TYPES)}')
+
+                raise ValueError(
+                    f'{type(self).__name__}: {warmup!r} is not a supported warmup'
+                    f'{did_you_mean(warmup, WARMUP_TYPES)}; accepted: '
+                    f'{", ".join(WARMUP_TYPES)}'
+                )
             if warmup_iters <= 0:
-                raise ValueError(f'{type(self).__name__}: warmup_iters must be > 0 with '
-                                 f'warmup={warmup!r}, but got {warmup_iters}')
+                raise ValueError(
+                    f'{type(self).__name__}: warmup_iters must be > 0 with '
+                    f'warmup={warmup!r}, but got {warmup_iters}'
+                )
             if not 0 < warmup_ratio <= 1.0:
-                raise ValueError(f'{type(self).__name__}: warmup_ratio must be in (0, 1], but '
-                                 f'got {warmup_ratio}')
+                raise ValueError(
+                    f'{type(self).__name__}: warmup_ratio must be in (0, 1], but got {warmup_ratio}'
+                )
         self.by_epoch = by_epoch
         self.warmup = warmup
         self.warmup_ratio = warmup_ratio

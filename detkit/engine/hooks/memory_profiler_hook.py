@@ -1,4 +1,5 @@
 """MemoryProfilerHook: log system and process memory every ``interval`` iterations."""
+
 from __future__ import annotations
 
 import os
@@ -42,12 +43,14 @@ class MemoryProfilerHook(Hook):
     def __init__(self, interval: int = 50):
         try:
             import psutil
+
             self._psutil: Any = psutil
         except ImportError:
             self._psutil = None
             if not os.path.exists('/proc/meminfo'):
-                raise ImportError('MemoryProfilerHook needs psutil on this system: '
-                                  'pip install psutil') from None
+                raise ImportError(
+                    'MemoryProfilerHook needs psutil on this system: pip install psutil'
+                ) from None
         self.interval = interval
 
     def _stats(self) -> tuple:
@@ -60,8 +63,15 @@ class MemoryProfilerHook(Hook):
         swap_total, swap_free = info.get('SwapTotal', 0), info.get('SwapFree', 0)
         used = total - available
         swap_used = swap_total - swap_free
-        return (available, used, round(100 * used / total, 1), swap_free, swap_used,
-                round(100 * swap_used / swap_total, 1) if swap_total else 0.0, _process_rss())
+        return (
+            available,
+            used,
+            round(100 * used / total, 1),
+            swap_free,
+            swap_used,
+            round(100 * swap_used / swap_total, 1) if swap_total else 0.0,
+            _process_rss(),
+        )
 
     def after_iter(self, runner: Any) -> None:
         if not self.every_n_iters(runner, self.interval):
@@ -72,4 +82,5 @@ class MemoryProfilerHook(Hook):
             f'available_memory: {round(avail / _MB)} MB, used_memory: {round(used / _MB)} MB, '
             f'memory_utilization: {util} %, available_swap_memory: {round(swap_avail / _MB)} MB, '
             f'used_swap_memory: {round(swap_used / _MB)} MB, swap_memory_utilization: '
-            f'{swap_util} %, current_process_memory: {round(rss / _MB)} MB')
+            f'{swap_util} %, current_process_memory: {round(rss / _MB)} MB'
+        )

@@ -5,6 +5,7 @@ divides the regular momentum by the lr-warmup factor (so momentum is high
 while the lr is low): constant ``m / ratio``, linear ``m / (1 - k)`` with
 ``k = (1 - i / warmup_iters) * (1 - ratio)``, exp ``m / ratio ** (1 - i / warmup_iters)``.
 """
+
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
@@ -34,15 +35,24 @@ class MomentumUpdaterHook(Hook, metaclass=ABCMeta):
         warmup_ratio (float): see the module docstring.
     """
 
-    def __init__(self, by_epoch: bool = True, warmup: Optional[str] = None,
-                 warmup_iters: int = 0, warmup_ratio: float = 0.9):
+    def __init__(
+        self,
+        by_epoch: bool = True,
+        warmup: Optional[str] = None,
+        warmup_iters: int = 0,
+        warmup_ratio: float = 0.9,
+    ):
         if warmup is not None:
             if warmup not in WARMUP_TYPES:
-                raise ValueError(f'{type(self).__name__}: {warmup!r} is not a supported warmup; '
-                                 f'accepted: {", ".join(WARMUP_TYPES)}')
+                raise ValueError(
+                    f'{type(self).__name__}: {warmup!r} is not a supported warmup; '
+                    f'accepted: {", ".join(WARMUP_TYPES)}'
+                )
             if warmup_iters <= 0 or not 0 < warmup_ratio <= 1.0:
-                raise ValueError(f'{type(self).__name__}: warmup needs warmup_iters > 0 and '
-                                 f'warmup_ratio in (0, 1], but got {warmup_iters}, {warmup_ratio}')
+                raise ValueError(
+                    f'{type(self).__name__}: warmup needs warmup_iters > 0 and '
+                    f'warmup_ratio in (0, 1], but got {warmup_iters}, {warmup_ratio}'
+                )
         self.by_epoch = by_epoch
         self.warmup = warmup
         self.warmup_iters = warmup_iters
@@ -65,8 +75,11 @@ class MomentumUpdaterHook(Hook, metaclass=ABCMeta):
                     group['betas'] = (mom, group['betas'][1])
 
     def get_regular_momentum(self, runner: Any) -> Union[list, dict]:
-        base = self.base_momentum if isinstance(self.base_momentum, dict) \
+        base = (
+            self.base_momentum
+            if isinstance(self.base_momentum, dict)
             else {None: self.base_momentum}
+        )
         return _unwrap({k: [self.get_momentum(runner, m) for m in v] for k, v in base.items()})
 
     def get_warmup_momentum(self, cur_iters: int) -> Union[list, dict]:
@@ -76,8 +89,9 @@ class MomentumUpdaterHook(Hook, metaclass=ABCMeta):
             factor = 1 - (1 - cur_iters / self.warmup_iters) * (1 - self.warmup_ratio)
         else:
             factor = self.warmup_ratio ** (1 - cur_iters / self.warmup_iters)
-        regular = self.regular_mom if isinstance(self.regular_mom, dict) \
-            else {None: self.regular_mom}
+        regular = (
+            self.regular_mom if isinstance(self.regular_mom, dict) else {None: self.regular_mom}
+        )
         return _unwrap({k: [m / factor for m in v] for k, v in regular.items()})
 
     def before_run(self, runner: Any) -> None:
@@ -89,8 +103,10 @@ class MomentumUpdaterHook(Hook, metaclass=ABCMeta):
                 elif 'betas' in group:
                     group.setdefault('initial_momentum', group['betas'][0])
                 else:
-                    raise ValueError(f'{type(self).__name__}: the optimizer has neither '
-                                     'momentum nor betas to schedule')
+                    raise ValueError(
+                        f'{type(self).__name__}: the optimizer has neither '
+                        'momentum nor betas to schedule'
+                    )
             base[k] = [g['initial_momentum'] for g in groups]
         self.base_momentum = _unwrap(base)
 

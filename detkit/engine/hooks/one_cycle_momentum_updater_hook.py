@@ -1,4 +1,5 @@
 """OneCycleMomentumUpdaterHook: the momentum half of the 1cycle policy."""
+
 from __future__ import annotations
 
 from typing import Any, Union
@@ -21,9 +22,15 @@ class OneCycleMomentumUpdaterHook(MomentumUpdaterHook):
             OneCycleLrUpdaterHook.
     """
 
-    def __init__(self, base_momentum: Union[float, list, dict] = 0.85,
-                 max_momentum: Union[float, list, dict] = 0.95, pct_start: float = 0.3,
-                 anneal_strategy: str = 'cos', three_phase: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        base_momentum: Union[float, list, dict] = 0.85,
+        max_momentum: Union[float, list, dict] = 0.95,
+        pct_start: float = 0.3,
+        anneal_strategy: str = 'cos',
+        three_phase: bool = False,
+        **kwargs: Any,
+    ):
         name = type(self).__name__
         if kwargs.setdefault('by_epoch', False):
             raise ValueError(f'{name} only supports by_epoch=False')
@@ -42,8 +49,9 @@ class OneCycleMomentumUpdaterHook(MomentumUpdaterHook):
             optim = runner.optimizer[k] if k is not None else runner.optimizer
             name = k if k is not None else type(optim).__name__
             if 'momentum' not in optim.defaults and 'betas' not in optim.defaults:
-                raise ValueError(f'OneCycleMomentumUpdaterHook: {name} has neither momentum '
-                                 'nor betas')
+                raise ValueError(
+                    f'OneCycleMomentumUpdaterHook: {name} has neither momentum nor betas'
+                )
             lows = format_param(name, optim, self._base_momentum)
             highs = format_param(name, optim, self._max_momentum)
             for group, low, high in zip(groups, lows, highs):
@@ -56,16 +64,19 @@ class OneCycleMomentumUpdaterHook(MomentumUpdaterHook):
         n = runner.max_iters
         up_end = float(self.pct_start * n) - 1
         if self.three_phase:
-            self.momentum_phases = [(up_end, 'max_momentum', 'base_momentum'),
-                                    (float(2 * self.pct_start * n) - 2, 'base_momentum',
-                                     'max_momentum'),
-                                    (n - 1, 'max_momentum', 'max_momentum')]
+            self.momentum_phases = [
+                (up_end, 'max_momentum', 'base_momentum'),
+                (float(2 * self.pct_start * n) - 2, 'base_momentum', 'max_momentum'),
+                (n - 1, 'max_momentum', 'max_momentum'),
+            ]
         else:
-            self.momentum_phases = [(up_end, 'max_momentum', 'base_momentum'),
-                                    (n - 1, 'base_momentum', 'max_momentum')]
+            self.momentum_phases = [
+                (up_end, 'max_momentum', 'base_momentum'),
+                (n - 1, 'base_momentum', 'max_momentum'),
+            ]
 
     def _momentum_of_group(self, runner: Any, group: dict) -> float:
-        start_iter = 0.
+        start_iter = 0.0
         for i, (end_iter, start_key, end_key) in enumerate(self.momentum_phases):
             if runner.iter <= end_iter or i == len(self.momentum_phases) - 1:
                 pct = (runner.iter - start_iter) / (end_iter - start_iter)
@@ -78,6 +89,8 @@ class OneCycleMomentumUpdaterHook(MomentumUpdaterHook):
         return base_momentum
 
     def get_regular_momentum(self, runner: Any) -> Union[list, dict]:
-        values = {k: [self._momentum_of_group(runner, g) for g in groups]
-                  for k, groups in _groups(runner).items()}
+        values = {
+            k: [self._momentum_of_group(runner, g) for g in groups]
+            for k, groups in _groups(runner).items()
+        }
         return values[None] if list(values) == [None] else values

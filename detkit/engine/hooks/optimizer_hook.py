@@ -1,4 +1,5 @@
 """OptimizerHook: backward, optional gradient clipping, optimizer step (mmcv 1.x)."""
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,10 @@ class OptimizerHook(Hook):
 
     def __init__(self, grad_clip: Optional[dict] = None, detect_anomalous_params: bool = False):
         if grad_clip is not None and not isinstance(grad_clip, dict):
-            raise TypeError('grad_clip must be None or a dict(max_norm=..., norm_type=2), '
-                            f'but got {type(grad_clip).__name__}')
+            raise TypeError(
+                'grad_clip must be None or a dict(max_norm=..., norm_type=2), '
+                f'but got {type(grad_clip).__name__}'
+            )
         self.grad_clip = grad_clip
         self.detect_anomalous_params = detect_anomalous_params
 
@@ -43,8 +46,7 @@ class OptimizerHook(Hook):
             return
         grad_norm = self.clip_grads(runner.model.parameters())
         if grad_norm is not None:
-            runner.log_buffer.update({'grad_norm': float(grad_norm)},
-                                     runner.outputs['num_samples'])
+            runner.log_buffer.update({'grad_norm': float(grad_norm)}, runner.outputs['num_samples'])
 
     def after_train_iter(self, runner: Any) -> None:
         runner.optimizer.zero_grad()
@@ -72,6 +74,8 @@ class OptimizerHook(Hook):
         for name, p in runner.model.named_parameters():
             if p.requires_grad and id(p) not in reached:
                 missing.append(name)
-                runner.logger.log(logging.ERROR, f'{name} with shape {tuple(p.shape)} is not '
-                                  'in the computational graph')
+                runner.logger.log(
+                    logging.ERROR,
+                    f'{name} with shape {tuple(p.shape)} is not in the computational graph',
+                )
         return missing

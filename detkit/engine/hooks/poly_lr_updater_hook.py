@@ -1,4 +1,5 @@
 """PolyLrUpdaterHook: ``lr_config = dict(policy='poly', power=0.9, min_lr=1e-4)``."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,7 @@ from .lr_updater_hook import LrUpdaterHook
 class PolyLrUpdaterHook(LrUpdaterHook):
     """``lr = (base_lr - min_lr) * (1 - progress / max_progress) ** power + min_lr``."""
 
-    def __init__(self, power: float = 1., min_lr: float = 0., **kwargs: Any):
+    def __init__(self, power: float = 1.0, min_lr: float = 0.0, **kwargs: Any):
         self.power = power
         self.min_lr = min_lr
         super().__init__(**kwargs)

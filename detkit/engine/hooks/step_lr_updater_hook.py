@@ -1,4 +1,5 @@
 """StepLrUpdaterHook: ``lr_config = dict(policy='step', step=[8, 11], gamma=0.1)``."""
+
 from __future__ import annotations
 
 from typing import Any, Optional, Union
@@ -26,14 +27,21 @@ class StepLrUpdaterHook(LrUpdaterHook):
         **kwargs: by_epoch and warmup arguments of LrUpdaterHook.
     """
 
-    def __init__(self, step: Union[int, list], gamma: float = 0.1,
-                 min_lr: Optional[float] = None, **kwargs: Any):
+    def __init__(
+        self,
+        step: Union[int, list],
+        gamma: float = 0.1,
+        min_lr: Optional[float] = None,
+        **kwargs: Any,
+    ):
         if isinstance(step, list):
             if not all(isinstance(s, int) and s > 0 for s in step):
                 raise ValueError(f'StepLrUpdaterHook: step must be positive ints, but got {step}')
         elif not (isinstance(step, int) and step > 0):
-            raise TypeError(f'StepLrUpdaterHook: step must be a positive int or a list of them, '
-                            f'but got {step!r}')
+            raise TypeError(
+                f'StepLrUpdaterHook: step must be a positive int or a list of them, '
+                f'but got {step!r}'
+            )
         self.step = step
         self.gamma = gamma
         self.min_lr = min_lr

@@ -1,4 +1,5 @@
 """StepMomentumUpdaterHook: ``momentum_config = dict(policy='step', step=[8], gamma=0.5)``."""
+
 from __future__ import annotations
 
 from typing import Any, Optional, Union
@@ -12,12 +13,20 @@ from .step_lr_updater_hook import step_exponent
 class StepMomentumUpdaterHook(MomentumUpdaterHook):
     """``momentum = max(base * gamma ** k, min_momentum)``, k = passed steps."""
 
-    def __init__(self, step: Union[int, list], gamma: float = 0.5,
-                 min_momentum: Optional[float] = None, **kwargs: Any):
+    def __init__(
+        self,
+        step: Union[int, list],
+        gamma: float = 0.5,
+        min_momentum: Optional[float] = None,
+        **kwargs: Any,
+    ):
         if not (isinstance(step, int) and step > 0) and not (
-                isinstance(step, list) and all(isinstance(s, int) and s > 0 for s in step)):
-            raise TypeError('StepMomentumUpdaterHook: step must be a positive int or a list of '
-                            f'them, but got {step!r}')
+            isinstance(step, list) and all(isinstance(s, int) and s > 0 for s in step)
+        ):
+            raise TypeError(
+                'StepMomentumUpdaterHook: step must be a positive int or a list of '
+                f'them, but got {step!r}'
+            )
         self.step = step
         self.gamma = gamma
         self.min_momentum = min_momentum

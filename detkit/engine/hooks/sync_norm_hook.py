@@ -1,4 +1,5 @@
 """SyncNormHook: average normalisation statistics over processes (YOLOX, MMDetection 2.x)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict

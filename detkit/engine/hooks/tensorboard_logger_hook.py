@@ -1,4 +1,5 @@
 """TensorboardLoggerHook: scalars (losses, lr, momentum, metrics) to TensorBoard."""
+
 from __future__ import annotations
 
 import os.path as osp
@@ -16,8 +17,14 @@ class TensorboardLoggerHook(LoggerHook):
     absence is reported when the run starts.
     """
 
-    def __init__(self, log_dir: Optional[str] = None, interval: int = 10,
-                 ignore_last: bool = True, reset_flag: bool = False, by_epoch: bool = True):
+    def __init__(
+        self,
+        log_dir: Optional[str] = None,
+        interval: int = 10,
+        ignore_last: bool = True,
+        reset_flag: bool = False,
+        by_epoch: bool = True,
+    ):
         super().__init__(interval, ignore_last, reset_flag, by_epoch)
         self.log_dir = log_dir
         self.writer: Any = None
@@ -29,9 +36,11 @@ class TensorboardLoggerHook(LoggerHook):
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError as e:
-            raise ImportError('TensorboardLoggerHook needs the "tensorboard" package, which is '
-                              'not installed: pip install tensorboard (or remove '
-                              "dict(type='TensorboardLoggerHook') from log_config.hooks)") from e
+            raise ImportError(
+                'TensorboardLoggerHook needs the "tensorboard" package, which is '
+                'not installed: pip install tensorboard (or remove '
+                "dict(type='TensorboardLoggerHook') from log_config.hooks)"
+            ) from e
         if self.log_dir is None:
             self.log_dir = osp.join(runner.work_dir, 'tf_logs')
         self.writer = SummaryWriter(self.log_dir)

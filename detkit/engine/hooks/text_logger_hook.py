@@ -1,4 +1,5 @@
 """TextLoggerHook: MMDetection-style log lines and a ``<timestamp>.log.json`` (mmcv 1.x)."""
+
 from __future__ import annotations
 
 import datetime
@@ -43,12 +44,19 @@ class TextLoggerHook(LoggerHook):
         keep_local (bool): keep the local copies after copying.
     """
 
-    def __init__(self, by_epoch: bool = True, interval: int = 10, ignore_last: bool = True,
-                 reset_flag: bool = False, interval_exp_name: int = 1000,
-                 out_dir: Optional[str] = None,
-                 out_suffix: tuple = ('.log.json', '.log', '.py'), keep_local: bool = True):
+    def __init__(
+        self,
+        by_epoch: bool = True,
+        interval: int = 10,
+        ignore_last: bool = True,
+        reset_flag: bool = False,
+        interval_exp_name: int = 1000,
+        out_dir: Optional[str] = None,
+        out_suffix: tuple = ('.log.json', '.log', '.py'),
+        keep_local: bool = True,
+    ):
         super().__init__(interval, ignore_last, reset_flag, by_epoch)
-        self.time_sec_tot = 0.
+        self.time_sec_tot = 0.0
         self.interval_exp_name = interval_exp_name
         self.out_dir = out_dir
         self.out_suffix = out_suffix
@@ -67,8 +75,11 @@ class TextLoggerHook(LoggerHook):
 
     def _get_max_memory(self, runner: Any) -> int:
         device = model_device(runner.model)
-        mem_mb = torch.tensor([torch.cuda.max_memory_allocated(device) / (1024 * 1024)],
-                              dtype=torch.int, device=device)
+        mem_mb = torch.tensor(
+            [torch.cuda.max_memory_allocated(device) / (1024 * 1024)],
+            dtype=torch.int,
+            device=device,
+        )
         if runner.world_size > 1:
             dist.reduce(mem_mb, 0, op=dist.ReduceOp.MAX)
         return int(mem_mb.item())
@@ -76,7 +87,8 @@ class TextLoggerHook(LoggerHook):
     def _log_info(self, log_dict: dict, runner: Any) -> str:
         if runner.meta is not None and 'exp_name' in runner.meta:
             if self.every_n_iters(runner, self.interval_exp_name) or (
-                    self.by_epoch and self.end_of_epoch(runner)):
+                self.by_epoch and self.end_of_epoch(runner)
+            ):
                 runner.logger.info(f'Exp name: {runner.meta["exp_name"]}')
         if log_dict['mode'] == 'train':
             if isinstance(log_dict['lr'], dict):
@@ -84,8 +96,9 @@ class TextLoggerHook(LoggerHook):
             else:
                 lr_str = f'lr: {log_dict["lr"]:.3e}'
             if self.by_epoch:
-                log_str = (f'Epoch [{log_dict["epoch"]}]'
-                           f'[{log_dict["iter"]}/{len(runner.data_loader)}]\t')
+                log_str = (
+                    f'Epoch [{log_dict["epoch"]}][{log_dict["iter"]}/{len(runner.data_loader)}]\t'
+                )
             else:
                 log_str = f'Iter [{log_dict["iter"]}/{runner.max_iters}]\t'
             log_str += f'{lr_str}, '
@@ -115,8 +128,9 @@ class TextLoggerHook(LoggerHook):
     def _dump_log(self, log_dict: dict, runner: Any) -> None:
         if runner.rank != 0:
             return
-        line = json.dumps(OrderedDict((k, _round_float(v)) for k, v in log_dict.items()),
-                          default=_to_json)
+        line = json.dumps(
+            OrderedDict((k, _round_float(v)) for k, v in log_dict.items()), default=_to_json
+        )
         # one write per line: a reader never sees half a record unless the process dies
         with open(self.json_log_path, 'a+') as f:
             f.write(line + '\n')
@@ -127,11 +141,13 @@ class TextLoggerHook(LoggerHook):
             cur_iter = runner.log_buffer.output.pop('eval_iter_num')
         else:
             cur_iter = self.get_iter(runner, inner_iter=True)
-        log_dict = OrderedDict(mode=self.get_mode(runner), epoch=self.get_epoch(runner),
-                               iter=cur_iter)
+        log_dict = OrderedDict(
+            mode=self.get_mode(runner), epoch=self.get_epoch(runner), iter=cur_iter
+        )
         cur_lr = runner.current_lr()
-        log_dict['lr'] = ({k: v[0] for k, v in cur_lr.items()} if isinstance(cur_lr, dict)
-                          else cur_lr[0])  # the first param group's, as mmcv
+        log_dict['lr'] = (
+            {k: v[0] for k, v in cur_lr.items()} if isinstance(cur_lr, dict) else cur_lr[0]
+        )  # the first param group's, as mmcv
         if 'time' in runner.log_buffer.output and model_device(runner.model).type == 'cuda':
             log_dict['memory'] = self._get_max_memory(runner)
         log_dict = OrderedDict(log_dict, **runner.log_buffer.output)

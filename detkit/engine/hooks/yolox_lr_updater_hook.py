@@ -1,4 +1,5 @@
 """YOLOXLrUpdaterHook: MMDetection 2.x's YOLOX schedule (``policy='YOLOX'``)."""
+
 from __future__ import annotations
 
 from typing import Any, Union
@@ -13,8 +14,10 @@ from .lr_updater_hook import annealing_cos
 class YOLOXLrUpdaterHook(CosineAnnealingLrUpdaterHook):
     """Quadratic warmup, cosine annealing, then a flat lr for the last epochs.
 
-    - warmup (any ``warmup`` type): ``lr = base_lr * warmup_ratio * ((i + 1) / warmup_iters) ** 2``
-    - then ``annealing_cos(base_lr, target, (p + 1 - warmup_iters) / (max_p - warmup_iters - last))``
+    - warmup (whatever ``warmup`` says):
+      ``lr = base_lr * warmup_ratio * ((i + 1) / warmup_iters) ** 2``
+    - then ``annealing_cos(base_lr, target, t)`` with
+      ``t = (p + 1 - warmup_iters) / (max_p - warmup_iters - last)``
     - from ``p + 1 >= max_p - last``: ``lr = target``
 
     where ``p`` is the iteration (``by_epoch=False``) and
@@ -46,5 +49,8 @@ class YOLOXLrUpdaterHook(CosineAnnealingLrUpdaterHook):
         target = target_value(base_lr, self.min_lr, self.min_lr_ratio)
         if progress >= max_progress - last_iter:
             return target
-        return annealing_cos(base_lr, target, (progress - self.warmup_iters)
-                             / (max_progress - self.warmup_iters - last_iter))
+        return annealing_cos(
+            base_lr,
+            target,
+            (progress - self.warmup_iters) / (max_progress - self.warmup_iters - last_iter),
+        )

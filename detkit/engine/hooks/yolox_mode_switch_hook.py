@@ -1,4 +1,5 @@
 """YOLOXModeSwitchHook: drop the strong augmentations and add the L1 loss for the last epochs."""
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -21,8 +22,11 @@ class YOLOXModeSwitchHook(Hook):
         skip_type_keys (Sequence[str]): pipeline transform types to skip.
     """
 
-    def __init__(self, num_last_epochs: int = 15,
-                 skip_type_keys: Sequence[str] = ('Mosaic', 'RandomAffine', 'MixUp')):
+    def __init__(
+        self,
+        num_last_epochs: int = 15,
+        skip_type_keys: Sequence[str] = ('Mosaic', 'RandomAffine', 'MixUp'),
+    ):
         self.num_last_epochs = num_last_epochs
         self.skip_type_keys = skip_type_keys
         self._restart_dataloader = False
@@ -34,8 +38,10 @@ class YOLOXModeSwitchHook(Hook):
             runner.logger.info('No mosaic and mixup aug now!')
             dataset = train_loader.dataset
             if not hasattr(dataset, 'update_skip_type_keys'):
-                raise TypeError(f'YOLOXModeSwitchHook needs a dataset with update_skip_type_keys '
-                                f'(MultiImageMixDataset), but got {type(dataset).__name__}')
+                raise TypeError(
+                    f'YOLOXModeSwitchHook needs a dataset with update_skip_type_keys '
+                    f'(MultiImageMixDataset), but got {type(dataset).__name__}'
+                )
             dataset.update_skip_type_keys(self.skip_type_keys)
             if getattr(train_loader, 'persistent_workers', False) is True:
                 # torch's DataLoader re-creates its workers only when it is

@@ -1,4 +1,5 @@
 """A small runner factory for hook tests."""
+
 import logging
 
 import torch
@@ -14,11 +15,17 @@ def quiet_logger():
     return logger
 
 
-def make_runner(tmp_path=None, model=None, epochs=2, lr=0.1, momentum=0., meta=None):
+def make_runner(tmp_path=None, model=None, epochs=2, lr=0.1, momentum=0.0, meta=None):
     model = model or ToyModel()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    return EpochBasedRunner(model, optimizer, work_dir=str(tmp_path) if tmp_path else None,
-                            logger=quiet_logger(), max_epochs=epochs, meta=meta)
+    return EpochBasedRunner(
+        model,
+        optimizer,
+        work_dir=str(tmp_path) if tmp_path else None,
+        logger=quiet_logger(),
+        max_epochs=epochs,
+        meta=meta,
+    )
 
 
 class ParamRecorder(Hook):

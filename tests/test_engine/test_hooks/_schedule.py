@@ -1,4 +1,5 @@
 """Run a real runner and record the lr / momentum each iteration trains with."""
+
 import logging
 
 import torch
@@ -20,14 +21,14 @@ class _Recorder(Hook):
         self.moms.append(runner.current_momentum()[0])
 
 
-def record(lr_config=None, momentum_config=None, epochs=3, batches=4, by_iter_runner=False,
-           optimizer=None):
+def record(
+    lr_config=None, momentum_config=None, epochs=3, batches=4, by_iter_runner=False, optimizer=None
+):
     """lrs and momenta of ``epochs * batches`` iterations (``batches`` per epoch)."""
     logger = logging.getLogger('detkit.test_engine')
     logger.setLevel(logging.ERROR)
     model = ToyModel()
-    optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=BASE_LR,
-                                             momentum=BASE_MOMENTUM)
+    optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=BASE_LR, momentum=BASE_MOMENTUM)
     if by_iter_runner:
         runner = IterBasedRunner(model, optimizer, max_iters=epochs * batches, logger=logger)
     else:

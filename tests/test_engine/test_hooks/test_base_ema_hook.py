@@ -58,11 +58,13 @@ def test_linear_momentum_and_mmcv_ema_hook():
     hook = LinearMomentumEMAHook(momentum=0.5, warm_up=3)
     runner, w0, weights = _ema_run(hook)
     momenta = [min(0.5, (1 + i) / (3 + i)) for i in range(4)]
-    torch.testing.assert_close(runner.model.linear.weight.double(),
-                               _expected(w0, weights, momenta), rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        runner.model.linear.weight.double(), _expected(w0, weights, momenta), rtol=0, atol=1e-6
+    )
     runner, w0, weights = _ema_run(EMAHook(momentum=0.5, warm_up=3))
-    torch.testing.assert_close(runner.model.linear.weight.double(),
-                               _expected(w0, weights, momenta), rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        runner.model.linear.weight.double(), _expected(w0, weights, momenta), rtol=0, atol=1e-6
+    )
 
 
 def test_momentum_range():

@@ -31,8 +31,9 @@ def _runner(tmp_path, epochs=3, iters=None):
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     if iters:
         return IterBasedRunner(model, opt, work_dir=str(tmp_path), logger=logger, max_iters=iters)
-    return EpochBasedRunner(model, opt, work_dir=str(tmp_path), logger=logger, max_epochs=epochs,
-                            meta={})
+    return EpochBasedRunner(
+        model, opt, work_dir=str(tmp_path), logger=logger, max_epochs=epochs, meta={}
+    )
 
 
 def _ckpts(path):
@@ -40,8 +41,9 @@ def _ckpts(path):
 
 
 def test_save_best_picks_the_best_epoch(tmp_path):
-    ds = ScriptedDataset([{'bbox_mAP': 0.1, 'bbox_mAP_50': 0.9}, {'bbox_mAP': 0.5},
-                          {'bbox_mAP': 0.3}])
+    ds = ScriptedDataset(
+        [{'bbox_mAP': 0.1, 'bbox_mAP_50': 0.9}, {'bbox_mAP': 0.5}, {'bbox_mAP': 0.3}]
+    )
     runner = _runner(tmp_path)
     hook = EvalHook(DataLoader(ds, batch_size=2), save_best='bbox_mAP', metric='bbox')
     runner.register_hook(hook, 'LOW')
@@ -57,7 +59,7 @@ def test_save_best_picks_the_best_epoch(tmp_path):
 
 
 def test_auto_and_less_rules(tmp_path):
-    ds = ScriptedDataset([{'loss_val': 3.}, {'loss_val': 1.}, {'loss_val': 2.}])
+    ds = ScriptedDataset([{'loss_val': 3.0}, {'loss_val': 1.0}, {'loss_val': 2.0}])
     runner = _runner(tmp_path)
     hook = EvalHook(DataLoader(ds, batch_size=2), save_best='auto')
     runner.register_hook(hook, 'LOW')
@@ -90,8 +92,9 @@ def test_dynamic_intervals_by_iter(tmp_path):
     ds = ScriptedDataset([{'mAP': float(i)} for i in range(10)])
     runner = _runner(tmp_path, iters=10)
     evaluated = []
-    hook = EvalHook(DataLoader(ds, batch_size=2), by_epoch=False, interval=4,
-                    dynamic_intervals=[(6, 1)])
+    hook = EvalHook(
+        DataLoader(ds, batch_size=2), by_epoch=False, interval=4, dynamic_intervals=[(6, 1)]
+    )
     hook._do_evaluate = lambda r: evaluated.append(r.iter + 1)
     runner.register_hook(hook, 'LOW')
     runner.run([toy_loader(4, 2)], [('train', 1)])

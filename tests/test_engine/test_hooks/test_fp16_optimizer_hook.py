@@ -19,7 +19,7 @@ def test_cpu_forward_runs_in_bfloat16_and_params_stay_float32():
     model = DtypeModel()
     runner = make_runner(model=model, epochs=2)
     w0 = model.linear.weight.detach().clone()
-    runner.register_training_hooks(None, dict(type='Fp16OptimizerHook', loss_scale=512.))
+    runner.register_training_hooks(None, dict(type='Fp16OptimizerHook', loss_scale=512.0))
     runner.run([toy_loader(4, 2)], [('train', 1)])
     assert runner.autocast == dict(device_type='cpu', dtype=torch.bfloat16)
     assert model.forward_dtype == torch.bfloat16
@@ -31,7 +31,7 @@ def test_cpu_forward_runs_in_bfloat16_and_params_stay_float32():
 
 def test_loss_scale_argument():
     assert Fp16OptimizerHook(loss_scale='dynamic')._scaler_args == {}
-    assert Fp16OptimizerHook(loss_scale=512.)._scaler_args == dict(init_scale=512.)
-    assert Fp16OptimizerHook(loss_scale=dict(init_scale=8.))._scaler_args == dict(init_scale=8.)
+    assert Fp16OptimizerHook(loss_scale=512.0)._scaler_args == dict(init_scale=512.0)
+    assert Fp16OptimizerHook(loss_scale=dict(init_scale=8.0))._scaler_args == dict(init_scale=8.0)
     with pytest.raises(ValueError, match="'dynamic'"):
         Fp16OptimizerHook(loss_scale='dynamc')

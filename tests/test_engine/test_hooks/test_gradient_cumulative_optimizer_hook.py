@@ -14,8 +14,9 @@ def test_matches_manual_accumulation_with_a_short_tail():
     runner = make_runner(epochs=1, lr=0.1)
     reference = copy.deepcopy(runner.model).double()
     loader = toy_loader(8, 1)  # 8 iterations; windows of 3, 3 and a tail of 2
-    runner.register_training_hooks(None, dict(type='GradientCumulativeOptimizerHook',
-                                              cumulative_iters=3))
+    runner.register_training_hooks(
+        None, dict(type='GradientCumulativeOptimizerHook', cumulative_iters=3)
+    )
     runner.run([loader], [('train', 1)])
 
     batches = list(loader)

@@ -3,6 +3,7 @@
 The expected values are written out independently of the implementation
 (closed forms per iteration i / epoch e; 4 iterations per epoch).
 """
+
 from math import cos, pi
 
 import pytest
@@ -20,13 +21,15 @@ def close(got, expected):
         assert g == pytest.approx(e, rel=1e-9, abs=1e-15), f'iteration {i}: {g} != {e}'
 
 
-def cosine(start, end, t, weight=1.):
+def cosine(start, end, t, weight=1.0):
     return end + 0.5 * weight * (start - end) * (1 + cos(pi * t))
 
 
 def test_step_by_epoch_with_linear_warmup():
-    lrs, _ = record(dict(policy='step', step=[2, 3], warmup='linear', warmup_iters=3,
-                         warmup_ratio=0.1), epochs=4)
+    lrs, _ = record(
+        dict(policy='step', step=[2, 3], warmup='linear', warmup_iters=3, warmup_ratio=0.1),
+        epochs=4,
+    )
     # warmup: lr * (1 - (1 - i/3) * 0.9) for i = 0, 1, 2; the schedule from iteration 3
     close(lrs, [0.01, 0.04, 0.07] + [0.1] * 5 + [0.01] * 4 + [0.001] * 4)
 
@@ -39,8 +42,9 @@ def test_step_by_iter_int_step_and_min_lr():
 
 
 def test_constant_warmup_by_iter():
-    lrs, _ = record(dict(policy='fixed', by_epoch=False, warmup='constant', warmup_iters=5,
-                         warmup_ratio=0.25))
+    lrs, _ = record(
+        dict(policy='fixed', by_epoch=False, warmup='constant', warmup_iters=5, warmup_ratio=0.25)
+    )
     close(lrs, [0.025] * 5 + [0.1] * 7)
 
 
@@ -51,8 +55,19 @@ def test_exp_warmup_by_epoch_policy():
 
 def test_warmup_by_epoch_counts_epochs():
     # warmup_iters=2 epochs = 8 iterations; by-iter poly schedule underneath
-    lrs, _ = record(dict(policy='poly', by_epoch=False, power=1., min_lr=0., warmup='linear',
-                         warmup_iters=2, warmup_ratio=0.5, warmup_by_epoch=True), epochs=3)
+    lrs, _ = record(
+        dict(
+            policy='poly',
+            by_epoch=False,
+            power=1.0,
+            min_lr=0.0,
+            warmup='linear',
+            warmup_iters=2,
+            warmup_ratio=0.5,
+            warmup_by_epoch=True,
+        ),
+        epochs=3,
+    )
     regular = [0.1 * (1 - i / 12) for i in range(12)]
     close(lrs, [r * (1 - (1 - i / 8) * 0.5) for i, r in enumerate(regular[:8])] + regular[8:])
 
@@ -63,7 +78,7 @@ def test_exp_policy():
 
 
 def test_poly_policy():
-    lrs, _ = record(dict(policy='poly', by_epoch=False, power=2., min_lr=0.01))
+    lrs, _ = record(dict(policy='poly', by_epoch=False, power=2.0, min_lr=0.01))
     close(lrs, [0.09 * (1 - i / 12) ** 2 + 0.01 for i in range(12)])
 
 
@@ -75,41 +90,52 @@ def test_inv_policy():
 def test_cosine_annealing():
     lrs, _ = record(dict(policy='CosineAnnealing', by_epoch=False, min_lr_ratio=0.1))
     close(lrs, [0.01 + 0.5 * 0.09 * (1 + cos(pi * i / 12)) for i in range(12)])
-    lrs, _ = record(dict(policy='CosineAnnealing', min_lr=0.))
+    lrs, _ = record(dict(policy='CosineAnnealing', min_lr=0.0))
     close(lrs, [0.05 * (1 + cos(pi * (i // 4) / 3)) for i in range(12)])
     with pytest.raises(ValueError, match='exactly one of min_lr and min_lr_ratio'):
-        CosineAnnealingLrUpdaterHook(min_lr=0., min_lr_ratio=0.1)
+        CosineAnnealingLrUpdaterHook(min_lr=0.0, min_lr_ratio=0.1)
 
 
 def test_linear_annealing():
-    lrs, _ = record(dict(policy='LinearAnnealing', by_epoch=False, min_lr=0.))
+    lrs, _ = record(dict(policy='LinearAnnealing', by_epoch=False, min_lr=0.0))
     close(lrs, [0.1 * (1 - i / 12) for i in range(12)])
 
 
 def test_flat_cosine_annealing():
-    lrs, _ = record(dict(policy='FlatCosineAnnealing', start_percent=0.5, min_lr=0.), epochs=4)
+    lrs, _ = record(dict(policy='FlatCosineAnnealing', start_percent=0.5, min_lr=0.0), epochs=4)
     # flat for epochs 0, 1 (start = round(4 * 0.5) = 2), then cosine over 2 epochs
     close(lrs, [0.1] * 8 + [0.1] * 4 + [0.05] * 4)
 
 
 def test_cosine_restart():
-    lrs, _ = record(dict(policy='CosineRestart', by_epoch=False, periods=[5, 7],
-                         restart_weights=[1, 0.5], min_lr=0.01))
+    lrs, _ = record(
+        dict(
+            policy='CosineRestart',
+            by_epoch=False,
+            periods=[5, 7],
+            restart_weights=[1, 0.5],
+            min_lr=0.01,
+        )
+    )
     expected = [cosine(0.1, 0.01, i / 5) for i in range(5)]
     expected += [cosine(0.1, 0.01, (i - 5) / 7, 0.5) for i in range(5, 12)]
     close(lrs, expected)
 
 
 def test_cyclic_with_gamma():
-    lrs, moms = record(dict(policy='cyclic', target_ratio=(10, 1e-4), cyclic_times=2,
-                            step_ratio_up=0.4, gamma=0.5),
-                       momentum_config=dict(policy='cyclic', target_ratio=(0.85 / 0.95, 1),
-                                            cyclic_times=2, step_ratio_up=0.4))
+    lrs, moms = record(
+        dict(
+            policy='cyclic', target_ratio=(10, 1e-4), cyclic_times=2, step_ratio_up=0.4, gamma=0.5
+        ),
+        momentum_config=dict(
+            policy='cyclic', target_ratio=(0.85 / 0.95, 1), cyclic_times=2, step_ratio_up=0.4
+        ),
+    )
     # 12 iterations, 2 cycles of 6, rising for int(0.4 * 6) = 2
     expected = []
     for i in range(12):
         c, j = divmod(i, 6)
-        s = 0.5 ** c
+        s = 0.5**c
         peak = 1 - s + 10 * s  # the amplitude shrinks by gamma per cycle
         if j < 2:
             expected.append(cosine(BASE_LR, BASE_LR * peak, j / 2))
@@ -117,25 +143,48 @@ def test_cyclic_with_gamma():
             expected.append(cosine(BASE_LR * peak, BASE_LR * 1e-4, (j - 2) / 4))
     close(lrs, expected)
     low = 0.9 * 0.85 / 0.95
-    close(moms, [cosine(0.9, low, (i % 6) / 2) if i % 6 < 2 else
-                 cosine(low, 0.9, (i % 6 - 2) / 4) for i in range(12)])
+    close(
+        moms,
+        [
+            cosine(0.9, low, (i % 6) / 2) if i % 6 < 2 else cosine(low, 0.9, (i % 6 - 2) / 4)
+            for i in range(12)
+        ],
+    )
 
 
 def test_one_cycle_with_momentum():
-    lrs, moms = record(dict(policy='OneCycle', max_lr=0.5, pct_start=0.25),
-                       momentum_config=dict(policy='OneCycle'), by_iter_runner=True)
+    lrs, moms = record(
+        dict(policy='OneCycle', max_lr=0.5, pct_start=0.25),
+        momentum_config=dict(policy='OneCycle'),
+        by_iter_runner=True,
+    )
     base = 0.5 / 25  # initial lr = max_lr / div_factor; phases end at 0.25 * 12 - 1 = 2, 11
-    expected = [cosine(base, 0.5, i / 2) if i <= 2 else cosine(0.5, base / 1e4, (i - 2) / 9)
-                for i in range(12)]
+    expected = [
+        cosine(base, 0.5, i / 2) if i <= 2 else cosine(0.5, base / 1e4, (i - 2) / 9)
+        for i in range(12)
+    ]
     close(lrs, expected)
     up = 0.3 * 12 - 1  # momentum's own pct_start default 0.3
-    close(moms, [cosine(0.95, 0.85, i / up) if i <= up else
-                 cosine(0.85, 0.95, (i - up) / (11 - up)) for i in range(12)])
+    close(
+        moms,
+        [
+            cosine(0.95, 0.85, i / up) if i <= up else cosine(0.85, 0.95, (i - up) / (11 - up))
+            for i in range(12)
+        ],
+    )
 
 
 def test_one_cycle_three_phase_linear():
-    lrs, _ = record(dict(policy='OneCycle', max_lr=0.5, pct_start=0.25, three_phase=True,
-                         anneal_strategy='linear'), by_iter_runner=True)
+    lrs, _ = record(
+        dict(
+            policy='OneCycle',
+            max_lr=0.5,
+            pct_start=0.25,
+            three_phase=True,
+            anneal_strategy='linear',
+        ),
+        by_iter_runner=True,
+    )
     base = 0.02
     expected = []
     for i in range(12):
@@ -150,9 +199,19 @@ def test_one_cycle_three_phase_linear():
 
 def test_yolox_schedule():
     # the yolox_s_8x8_300e_coco.py lr_config, shrunk: 4 epochs of 4 iterations
-    lrs, _ = record(dict(policy='YOLOX', warmup='exp', by_epoch=False, warmup_by_epoch=True,
-                         warmup_ratio=1, warmup_iters=1, num_last_epochs=1, min_lr_ratio=0.05),
-                    epochs=4)
+    lrs, _ = record(
+        dict(
+            policy='YOLOX',
+            warmup='exp',
+            by_epoch=False,
+            warmup_by_epoch=True,
+            warmup_ratio=1,
+            warmup_iters=1,
+            num_last_epochs=1,
+            min_lr_ratio=0.05,
+        ),
+        epochs=4,
+    )
     expected = [0.1 * ((i + 1) / 4) ** 2 for i in range(4)]  # quadratic warmup over 4 iters
     for i in range(4, 16):
         p = i + 1
@@ -162,8 +221,10 @@ def test_yolox_schedule():
 
 def test_dict_of_optimizers_are_scheduled_separately():
     model = torch.nn.Linear(2, 2)
-    optimizers = {'a': torch.optim.SGD(model.parameters(), lr=0.1),
-                  'b': torch.optim.SGD(model.parameters(), lr=1.0)}
+    optimizers = {
+        'a': torch.optim.SGD(model.parameters(), lr=0.1),
+        'b': torch.optim.SGD(model.parameters(), lr=1.0),
+    }
 
     class Runner:
         epoch, iter, optimizer = 1, 0, optimizers

@@ -1,15 +1,21 @@
 """IterTimerHook, DistSamplerSeedHook, EmptyCacheHook, MemoryProfilerHook,
 TensorboardLoggerHook, YOLOXModeSwitchHook, SyncNormHook (single process)."""
-import builtins
+
 import importlib.util
 
 import pytest
-import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from detkit.engine import (DistSamplerSeedHook, EmptyCacheHook, Hook, IterTimerHook,
-                           MemoryProfilerHook, SyncNormHook, TensorboardLoggerHook,
-                           YOLOXModeSwitchHook)
+from detkit.engine import (
+    DistSamplerSeedHook,
+    EmptyCacheHook,
+    Hook,
+    IterTimerHook,
+    MemoryProfilerHook,
+    SyncNormHook,
+    TensorboardLoggerHook,
+    YOLOXModeSwitchHook,
+)
 
 from .._toy import ToyDataset, toy_loader
 from ._run import make_runner
@@ -19,7 +25,8 @@ def test_iter_timer_logs_time_and_data_time():
     runner = make_runner(epochs=1)
     runner.register_hook(IterTimerHook())
     runner.run([toy_loader(8, 2)], [('train', 1)])
-    times, data_times = runner.log_buffer.val_history['time'], runner.log_buffer.val_history['data_time']
+    history = runner.log_buffer.val_history
+    times, data_times = history['time'], history['data_time']
     assert len(times) == len(data_times) == 4
     assert all(0 <= d <= t for d, t in zip(data_times, times))
 
@@ -54,8 +61,10 @@ def test_empty_cache_and_memory_profiler_run(caplog):
     assert int(mem[0].split('current_process_memory: ')[1].split(' MB')[0]) > 10
 
 
-@pytest.mark.skipif(importlib.util.find_spec('tensorboard') is not None,
-                    reason='checks the message when tensorboard is missing')
+@pytest.mark.skipif(
+    importlib.util.find_spec('tensorboard') is not None,
+    reason='checks the message when tensorboard is missing',
+)
 def test_tensorboard_missing_is_explained(tmp_path):
     runner = make_runner(tmp_path, epochs=1)
     runner.register_hook(TensorboardLoggerHook())
@@ -84,8 +93,7 @@ def test_yolox_mode_switch():
     runner.register_hook(Record(), 'LOWEST')
     runner.run([DataLoader(ds, batch_size=2)], [('train', 1)])
     # switched at the start of epoch max_epochs - num_last_epochs = 2 (1-based)
-    assert flags == [(False, None), (True, ('Mosaic',)), (True, ('Mosaic',)),
-                     (True, ('Mosaic',))]
+    assert flags == [(False, None), (True, ('Mosaic',)), (True, ('Mosaic',)), (True, ('Mosaic',))]
 
 
 def test_sync_norm_switches_to_every_epoch_for_the_last_epochs():
