@@ -19,3 +19,8 @@ from .atss_head import ATSSHead  # noqa: E402
 from .gfl_head import GFLHead  # noqa: E402
 
 __all__ += ['ATSSHead', 'GFLHead']
+from .ssd_head import SSDHead  # noqa: E402
+from .yolo_head import YOLOV3Head  # noqa: E402
+from .yolox_head import YOLOXHead  # noqa: E402
+
+__all__ += ['SSDHead', 'YOLOV3Head', 'YOLOXHead']

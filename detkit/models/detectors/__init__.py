@@ -10,3 +10,7 @@ from .fcos import FCOS  # noqa: E402
 from .gfl import GFL  # noqa: E402
 
 __all__ += ['FCOS', 'ATSS', 'GFL']
+from .yolo import YOLOV3  # noqa: E402
+from .yolox import YOLOX  # noqa: E402
+
+__all__ += ['YOLOV3', 'YOLOX']
