@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 
+import cv2
 import numpy as np
 import torch
 
@@ -138,19 +139,29 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--num-images', type=int, default=200, help='images timed per setting')
     p.add_argument('--records', type=int, default=10000, help='records for the memory test')
+    p.add_argument('--repeats', type=int, default=3,
+                   help='alternating timed runs per setting (the median is reported)')
     args = p.parse_args()
     torch.set_num_threads(1)
+    # as MMDetection's setup_multi_processes: no OpenCV thread pool, which would
+    # oversubscribe the cores (and is unsafe to use across fork)
+    cv2.setNumThreads(0)
     print(f'machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
-          f'python {platform.python_version()}, torch {torch.__version__}')
+          f'load average {os.getloadavg()[0]:.1f}, python {platform.python_version()}, '
+          f'torch {torch.__version__}')
     with tempfile.TemporaryDirectory() as root:
         t0 = time.perf_counter()
         make_synthetic_dataset(root, num_train=100, num_val=0, seed=0, img_size=320)
         print(f'generated 100 synthetic 320 px images in {time.perf_counter() - t0:.1f} s')
         print('\nFaster R-CNN COCO train pipeline, batch 2 (images/s):')
-        rates = {}
-        for workers in (0, 2):
-            rates[workers] = throughput(root, workers, args.num_images)
-            print(f'  workers={workers}: {rates[workers]:7.1f} images/s')
+        runs: dict = {0: [], 2: []}
+        for _ in range(args.repeats):  # alternate, so that load changes hit both alike
+            for workers in runs:
+                runs[workers].append(throughput(root, workers, args.num_images))
+        rates = {w: float(np.median(r)) for w, r in runs.items()}
+        for workers, r in runs.items():
+            print(f'  workers={workers}: {rates[workers]:7.1f} images/s (median; runs: '
+                  f'{", ".join(f"{x:.1f}" for x in r)})')
         print(f'  ratio 2 workers / 0 workers: {rates[2] / rates[0]:.2f}')
 
         ann = _big_annotation(root, args.records)

@@ -210,3 +210,11 @@ def test_eval_map_bad_inputs_are_named():
     with pytest.raises(ValueError, match="did you mean 'voc07'"):
         get_classes('voc7')
     assert get_classes('coco')[:2] == ['person', 'bicycle'] and len(get_classes('coco')) == 80
+
+
+def test_legacy_coordinate_changes_the_match():
+    # legacy areas 10x10 and 10x5 -> IoU 0.5 (match); modern 9x9 and 9x4 -> IoU 0.444
+    res, ann = _img([[[0, 0, 9, 4, 0.9]]], [[0, 0, 9, 9]], [0])
+    legacy, _ = eval_map([res], [ann], use_legacy_coordinate=True, nproc=1, logger='silent')
+    modern, _ = eval_map([res], [ann], nproc=1, logger='silent')
+    assert legacy == 1.0 and modern == 0.0
