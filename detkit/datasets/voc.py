@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence, Union
 from detkit.evaluation import voc_classes
 from detkit.registry import DATASETS
 
-from .custom import _evaluate_map_or_recall
+from ._map_eval import evaluate_map_or_recall
 from .xml_style import XMLDataset
 
 
@@ -47,7 +47,7 @@ class VOCDataset(XMLDataset):
             OrderedDict: 'mAP', 'AP50', ... or 'recall@{num}@{iou}' (and 'AR@{num}').
         """
         ds_name = 'voc07' if self.year == 2007 else self.CLASSES
-        out = _evaluate_map_or_recall(self, results, metric, logger, proposal_nums, iou_thr,
+        out = evaluate_map_or_recall(self, results, metric, logger, proposal_nums, iou_thr,
                                       None, ds_name, use_legacy_coordinate=True)
         if 'mAP' in out:
             out.move_to_end('mAP', last=False)
