@@ -5,7 +5,6 @@ import warnings
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from ....registry import BBOX_ASSIGNERS
@@ -85,10 +84,7 @@ class SimOTAAssigner(BaseAssigner):
         valid_scores = pred_scores[valid_mask]
         ious = self.iou_calculator(valid_boxes, gt_bboxes)  # (V, G)
         iou_cost = -torch.log(ious + eps)
-        onehot = F.one_hot(gt_labels.long(), pred_scores.shape[-1]).float()  # (G, C)
-        probs = valid_scores.float().sqrt()[:, None, :].expand(num_valid, num_gt, -1)
-        cls_cost = F.binary_cross_entropy(probs, onehot[None].expand_as(probs),
-                                          reduction='none').sum(-1).to(valid_scores.dtype)
+        cls_cost = self._cls_cost(valid_scores, gt_labels)
         cost = (cls_cost * self.cls_weight + iou_cost * self.iou_weight
                 + (~in_boxes_and_center) * INF)
         matched_ious, matched_gt, fg = self.dynamic_k_matching(cost, ious, num_gt)
@@ -99,6 +95,21 @@ class SimOTAAssigner(BaseAssigner):
         max_overlaps = gt_inds.new_full((num_bboxes,), -INF, dtype=torch.float32)
         max_overlaps[valid_idx] = matched_ious.float()
         return AssignResult(num_gt, gt_inds, max_overlaps, labels=labels)
+
+    @staticmethod
+    def _cls_cost(scores: Tensor, gt_labels: Tensor) -> Tensor:
+        """(V, G) sum over classes of BCE(sqrt(score), one-hot of the gt's class).
+
+        Equal to BCE on a (V, G, C) expansion, as YOLOX computes it, but the sum of the
+        negative terms is shared by all gts, so only (V, C) and (V, G) tensors are built.
+        Logs are clamped at -100 like ``F.binary_cross_entropy``.
+        """
+        q = scores.float().sqrt()
+        log_q = torch.log(q).clamp(min=-100)
+        log_1mq = torch.log(1 - q).clamp(min=-100)
+        y = gt_labels.long()
+        cost = -log_1mq.sum(-1, keepdim=True) + log_1mq[:, y] - log_q[:, y]
+        return cost.to(scores.dtype)
 
     def get_in_gt_and_in_center_info(self, priors: Tensor, gt_bboxes: Tensor) -> tuple:
         """(N,) bool priors inside any gt or centre region, and (V, G) bool for those

@@ -93,3 +93,14 @@ def test_empty():
     far = torch.tensor([[500., 500., 510., 510.]], dtype=torch.float64)
     res = a.assign(scores, priors, boxes, far, torch.tensor([0]))
     assert (res.gt_inds == 0).all()
+
+
+def test_cls_cost_equals_expanded_bce():
+    from detkit.models.task_modules.assigners import SimOTAAssigner
+    scores = torch.tensor([[0.0, 0.3, 1.0], [0.9, 0.05, 0.5]])  # 0 and 1 hit the log clamp
+    labels = torch.tensor([2, 0, 1, 2])
+    onehot = torch.nn.functional.one_hot(labels, 3).float()
+    q = scores.sqrt()[:, None, :].expand(2, 4, 3)
+    want = torch.nn.functional.binary_cross_entropy(
+        q, onehot[None].expand(2, 4, 3), reduction='none').sum(-1)
+    assert torch.allclose(SimOTAAssigner._cls_cost(scores, labels), want, atol=1e-4)
