@@ -351,22 +351,23 @@ class CustomDataset(Dataset):
                                        scale_ranges, self.CLASSES, use_legacy_coordinate=False)
 
     def __repr__(self) -> str:
+        """Image count and a table of instance counts per class (background = no object)."""
         kind = 'Test' if self.test_mode else 'Train'
-        out = f'\n{type(self).__name__} {kind} dataset with number of images {len(self)}, '
+        out = (f'\n{type(self).__name__} {kind} dataset with number of images {len(self)}, '
+               'and instance counts: \n')
         if self.CLASSES is None:
-            return out + 'with unknown number of objects'
-        counts = np.zeros(len(self.CLASSES) + 1, dtype=int)
+            return out + 'Category names are not provided. \n'
+        num = len(self.CLASSES)
+        counts = np.zeros(num + 1, dtype=int)
         for i in range(len(self)):
             labels = np.asarray(self.get_ann_info(i)['labels'], dtype=np.int64)
             if labels.size:
-                counts[:-1] += np.bincount(labels, minlength=len(self.CLASSES))[:len(self.CLASSES)]
+                counts[:-1] += np.bincount(labels, minlength=num)[:num]
             else:
                 counts[-1] += 1
-        rows = [['category', 'count'] * 5]
         cells = [f'{i} [{c}]' for i, c in enumerate(self.CLASSES)] + ['-1 background']
-        flat = [x for k in range(len(cells)) for x in (cells[k], int(counts[k]))]
-        for s in range(0, len(flat), 10):
-            rows.append(flat[s:s + 10])
-        table = AsciiTable(rows)
-        table.inner_footing_row_border = True
-        return out + '\n' + table.table
+        flat = [x for k in range(len(cells)) for x in (cells[k], f'{counts[k]}')]
+        if flat[-1] == '0':  # no background image: leave the column out
+            flat = flat[:-2]
+        rows = [['category', 'count'] * 5] + [flat[s:s + 10] for s in range(0, len(flat), 10)]
+        return out + AsciiTable(rows).table

@@ -49,7 +49,9 @@ def test_loads_middle_format_and_counts(middle):
         "ann.pkl: 4 images: 3 used, 1 smaller than 32 px, 1 skipped: 1 bbox w/h ≤ 0 "
         "(e.g. bboxes[1] of 'a.jpg' in ann.pkl)")
     assert ds.get_cat2imgs() == {0: [], 1: [0, 2]}
-    assert 'CustomDataset Train dataset with number of images 3' in repr(ds)
+    r = repr(ds)
+    assert 'CustomDataset Train dataset with number of images 3' in r
+    assert '| 0 [x]    | 0     | 1 [y]    | 2     | -1 background | 1     |' in r
     test = CustomDataset(ann, [], classes=('x', 'y'), img_prefix=str(root), test_mode=True)
     assert len(test) == 4 and not hasattr(test, 'flag')
 
