@@ -106,6 +106,10 @@ class SyntheticShapes:
                  min_visible: float = 0.5):
         for c in classes:
             _shape_unit_polygon(c)  # raises with the known names
+        sizes = [img_size] if isinstance(img_size, int) else list(img_size)
+        if len(sizes) not in (1, 2) or min(sizes) < 32:
+            raise ValueError(f'img_size must be an int S >= 32 or (W, H) with W, H >= 32, but '
+                             f'got {img_size!r}')
         self.img_size = img_size
         self.classes = tuple(classes)
         self.max_objects = max_objects

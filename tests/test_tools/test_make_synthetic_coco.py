@@ -107,6 +107,8 @@ def test_rle_encode_matches_pycocotools():
         assert json.dumps(ours)
 
 
-def test_unknown_class_is_named():
+def test_unknown_class_and_tiny_size_are_named():
     with pytest.raises(KeyError, match="unknown shape 'circel'.*circle"):
         SyntheticShapes(classes=('circel',))
+    with pytest.raises(ValueError, match=r'img_size must be .* but got \(64, 16\)'):
+        SyntheticShapes(img_size=(64, 16))
