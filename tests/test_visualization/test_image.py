@@ -47,3 +47,10 @@ def test_imshow_det_bboxes_draws_boxes_masks_and_filters(tmp_path):
         imshow_det_bboxes(img, bboxes[:, :4], labels[:2], score_thr=0.3, show=False)
     with pytest.raises(FileNotFoundError, match='nope.jpg'):
         imshow_det_bboxes(str(tmp_path / 'nope.jpg'), bboxes, labels, show=False)
+
+
+def test_no_detections_leaves_the_image_unchanged():
+    img = np.random.default_rng(0).integers(0, 256, (20, 30, 3)).astype(np.uint8)
+    out = imshow_det_bboxes(img, np.zeros((0, 5), np.float32), np.zeros(0, np.int32),
+                            score_thr=0.3, show=False)
+    np.testing.assert_array_equal(out, img)
