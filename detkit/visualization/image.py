@@ -120,7 +120,7 @@ def imshow_det_bboxes(img: Union[str, np.ndarray], bboxes: Optional[np.ndarray] 
             if i >= num_boxes and m.any():  # masks without a box: label at the centroid
                 ys, xs = np.nonzero(m)
                 _label(i, (xs.mean(), ys.mean()), None, 1.0)
-    plt.imshow(rgb)
+    plt.imshow(rgb, interpolation='nearest')  # pixel for pixel where nothing is drawn
     fig.canvas.draw()
     buf = np.asarray(fig.canvas.buffer_rgba())
     if buf.shape[:2] != (height, width):  # dpi rounding: resize back exactly
