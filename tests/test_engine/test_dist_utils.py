@@ -1,6 +1,13 @@
-"""Two gloo processes (torch.multiprocessing.spawn): reductions, result collection, DDP."""
+"""Two gloo processes: reductions, result collection, DDP, distributed evaluation.
+
+The processes are forked (torch.multiprocessing.start_processes), not spawned:
+a spawned child re-imports torch and, for DDP, torch._dynamo, which takes
+15-30 s on a loaded 2-core machine; a forked child inherits them. Each child
+uses one intra-op thread, so no OpenMP pool crosses the fork.
+"""
 
 import json
+import logging
 import os
 import socket
 from collections import OrderedDict
@@ -9,9 +16,11 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from torch.utils.data import DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 from detkit.engine import (
+    DistEvalHook,
+    EpochBasedRunner,
     SyncNormHook,
     all_reduce_dict,
     collect_results_cpu,
@@ -20,11 +29,12 @@ from detkit.engine import (
     init_dist,
     master_only,
     reduce_mean,
+    run_inference_dist,
     sync_random_seed,
     wrap_ddp,
 )
 
-from ._toy import ToyModel
+from ._toy import ToyDataset, ToyModel
 
 WORLD = 2
 
@@ -42,6 +52,7 @@ def _only_master(path):
 
 
 def _worker(rank, port, tmpdir):
+    torch.set_num_threads(1)
     os.chdir(tmpdir)  # collect_results_cpu makes its '.dist_test' in the working folder
     os.environ.update(
         RANK=str(rank),
@@ -86,6 +97,22 @@ def _worker(rank, port, tmpdir):
     out['bn'] = bn_model[0].running_mean.tolist()
     count = bn_model[0].num_batches_tracked
     out['bn_count'] = (int(count), str(count.dtype))
+    # inference over a DistributedSampler: rank 0 gets every prediction in dataset order
+    ds = ToyDataset(5)
+    loader = DataLoader(ds, batch_size=2,
+                        sampler=DistributedSampler(ds, WORLD, rank, shuffle=False))
+    for key, kwargs in (('infer_gpu', dict(gpu_collect=True)),
+                        ('infer_cpu', dict(tmpdir=os.path.join(tmpdir, 'infer')))):
+        res = run_inference_dist(ddp, loader, **kwargs)
+        out[key] = None if res is None else [float(r) for r in res]
+    # DistEvalHook inside a runner: only rank 0 evaluates, on all 5 results
+    runner = EpochBasedRunner(ddp, torch.optim.SGD(model.parameters(), lr=0.0), max_epochs=1,
+                              work_dir=tmpdir, logger=logging.getLogger('detkit.dist_test'),
+                              meta={})
+    hook = DistEvalHook(loader, save_best='mse', rule='less', gpu_collect=True)
+    runner.register_hook(hook, 'LOW')
+    runner.run([loader], [('train', 1)])
+    out['evaluated'] = [len(r) for r in ds.evaluated]
     _only_master(os.path.join(tmpdir, f'master_{rank}'))
     with open(os.path.join(tmpdir, f'rank{rank}.json'), 'w') as f:
         json.dump(out, f)
@@ -102,7 +129,9 @@ def _free_port():
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
     tmpdir = str(tmp_path_factory.mktemp('dist'))
-    mp.spawn(_worker, args=(_free_port(), tmpdir), nprocs=WORLD, join=True)
+    import torch._dynamo  # noqa: F401  (DDP imports it; load it once, before forking)
+    mp.start_processes(_worker, args=(_free_port(), tmpdir), nprocs=WORLD, join=True,
+                       start_method='fork')
     outs = []
     for rank in range(WORLD):
         with open(os.path.join(tmpdir, f'rank{rank}.json')) as f:
@@ -143,6 +172,19 @@ def test_ddp_train_step_averages_gradients(results):
     expected = (grads[0] + grads[1]) / 2
     for o in outs:
         torch.testing.assert_close(torch.tensor(o['grad']), expected)
+
+
+def test_distributed_inference_and_eval_hook(results):
+    outs, tmpdir = results
+    torch.manual_seed(0)
+    model = ToyModel()
+    with torch.no_grad():
+        expected = model.linear(ToyDataset(5).x).flatten().tolist()
+    assert outs[0]['infer_gpu'] == pytest.approx(expected, abs=1e-6)
+    assert outs[0]['infer_cpu'] == pytest.approx(expected, abs=1e-6)
+    assert outs[1]['infer_gpu'] is None and outs[1]['infer_cpu'] is None
+    assert outs[0]['evaluated'] == [5] and outs[1]['evaluated'] == []
+    assert os.path.exists(os.path.join(tmpdir, 'best_mse_epoch_1.pth'))
 
 
 def test_sync_norm_and_master_only(results):
