@@ -52,7 +52,9 @@ def _rle(mask_or_rle: Any) -> dict:
 def results2json(ds, results: list, outfile_prefix: str) -> dict:
     """Dump results to '{prefix}.bbox.json' / '.segm.json' / '.proposal.json'.
 
-    Boxes become [x, y, w, h], labels the dataset's ``cat_ids``. Returns
+    Boxes become [x, y, w, h], labels the dataset's ``cat_ids``; segm entries
+    hold ``segmentation`` (RLE, str counts) and ``score`` but no ``bbox``
+    (MMDetection writes one and drops it before evaluating). Returns
     {'bbox': path, 'proposal': path, ('segm': path)}.
     """
     files: dict = {}
@@ -75,6 +77,8 @@ def results2json(ds, results: list, outfile_prefix: str) -> dict:
                     masks, mask_scores = seg[lab], b[:, 4]
                 entries = _det_entries(ds.img_ids[i], cat, b, mask_scores)
                 for e, m in zip(entries, masks):
+                    # no 'bbox': pycocotools would take its area as the instance area
+                    del e['bbox']
                     e['segmentation'] = _rle(m)
                 segs += entries
         files['bbox'] = files['proposal'] = f'{outfile_prefix}.bbox.json'
@@ -151,7 +155,7 @@ def evaluate_det_segm(ds, results, result_files, coco_gt, metrics, logger=None,
         if metric not in result_files:
             raise KeyError(f'{metric} is not in results (result files: {sorted(result_files)})')
         predictions = load_file(result_files[metric], 'result file')
-        if iou_type == 'segm':
+        if iou_type == 'segm' and any('bbox' in x for x in predictions):
             # with a 'bbox' key pycocotools takes the box area as the instance area,
             # which moves mask AP_s/m/l (not AP); MMDetection drops it since v2.12
             for x in predictions:

@@ -229,6 +229,7 @@ def test_default_metric_keys_and_results2json(shapes, tmp_path):
     files, tmp = ds.format_results(seg_res)
     segs = json.loads(open(files['segm']).read())
     assert isinstance(segs[0]['segmentation']['counts'], str)
+    assert all('bbox' not in s for s in segs) and segs[0]['score'] == 1.0
     tmp.cleanup()
     with pytest.raises(KeyError, match="metric 'bbx' is not supported \\(did you mean 'bbox'"):
         ds.evaluate(results, metric='bbx')
