@@ -110,3 +110,25 @@ def test_legacy_anchor_generator():
     assert gen.base_anchors[0][0].tolist() == [-56., -56., 71., 71.]
     # ratio 0.5: w = 128 sqrt 2 = 181.02 -> 7.5 -/+ 90.01 -> rounded
     assert gen.base_anchors[0][1].tolist() == [-83., -37., 98., 52.]
+
+
+def test_values_mmdetection_tests_expect():
+    gen = build_prior_generator(RETINA)
+    # RetinaNet: level 2 base anchors (stride 32) and valid flags at 640 x 640
+    lvl2 = [[-90.5097, -45.2548, 90.5097, 45.2548], [-114.0350, -57.0175, 114.0350, 57.0175],
+            [-143.6751, -71.8376, 143.6751, 71.8376], [-64.0, -64.0, 64.0, 64.0],
+            [-80.6349, -80.6349, 80.6349, 80.6349], [-101.5937, -101.5937, 101.5937, 101.5937],
+            [-45.2548, -90.5097, 45.2548, 90.5097], [-57.0175, -114.0350, 57.0175, 114.0350],
+            [-71.8376, -143.6751, 71.8376, 143.6751]]
+    assert torch.allclose(gen.base_anchors[2], torch.tensor(lvl2), atol=1e-4)
+    flags = gen.valid_flags([(80, 80), (40, 40), (20, 20), (10, 10), (5, 5)], (640, 640),
+                            device='cpu')
+    assert [int(f.sum()) for f in flags] == [57600, 14400, 3600, 900, 225]
+    # a padded image: 800 x 1216 valid inside (100, 152) ... (7, 10) maps
+    flags = gen.valid_flags([(100, 152), (50, 76), (25, 38), (13, 19), (7, 10)], (800, 1216),
+                            device='cpu')
+    assert [int(f.sum()) for f in flags] == [136800, 34200, 8550, 2223, 630]
+    # non-square strides (w, h) = (10, 20)
+    gen = AnchorGenerator([(10, 20)], [1.], [1.], [10])
+    assert gen.grid_priors([(2, 2)], device='cpu')[0].tolist() == [
+        [-5., -5., 5., 5.], [5., -5., 15., 5.], [-5., 15., 5., 25.], [5., 15., 15., 25.]]

@@ -31,3 +31,17 @@ def test_responsible_flags():
     assert flags[0].nonzero().view(-1).tolist() == [3, 4, 5]
     # stride 8: cell (2, 6) -> index 2 * 12 + 6 = 30
     assert flags[2].nonzero().view(-1).tolist() == [90, 91, 92]
+
+
+def test_base_anchors_mmdetection_tests_expect():
+    gen = build_prior_generator(YOLOV3)
+    want = [[[-42.0, -29.0, 74.0, 61.0], [-62.0, -83.0, 94.0, 115.0],
+             [-170.5, -147.0, 202.5, 179.0]],
+            [[-7.0, -22.5, 23.0, 38.5], [-23.0, -14.5, 39.0, 30.5], [-21.5, -51.5, 37.5, 67.5]],
+            [[-1.0, -2.5, 9.0, 10.5], [-4.0, -11.0, 12.0, 19.0], [-12.5, -7.5, 20.5, 15.5]]]
+    for level, base in enumerate(gen.base_anchors):
+        assert base.tolist() == want[level]
+    idx = torch.tensor([0, 2, 4, 5, 6, 9])
+    full = gen.grid_priors([(14, 18), (28, 36), (56, 72)], device='cpu')
+    for level, size in enumerate([(14, 18), (28, 36), (56, 72)]):
+        assert torch.equal(gen.sparse_priors(idx, size, level, device='cpu'), full[level][idx])
