@@ -1,9 +1,13 @@
 """The assignments MMDetection 2.x's own assigner tests expect (the behaviour we match)."""
 import torch
 
-from detkit.models.task_modules.assigners import (ApproxMaxIoUAssigner, CenterRegionAssigner,
-                                                  MaxIoUAssigner, PointAssigner,
-                                                  UniformAssigner)
+from detkit.models.task_modules.assigners import (
+    ApproxMaxIoUAssigner,
+    CenterRegionAssigner,
+    MaxIoUAssigner,
+    PointAssigner,
+    UniformAssigner,
+)
 
 BBOXES = torch.tensor([[0., 0., 10., 10.], [10., 10., 20., 20.], [5., 5., 15., 15.],
                        [32., 32., 38., 42.]])
