@@ -7,9 +7,13 @@ from detkit.engine import auto_scale_lr
 
 
 def _cfg(enable=True, base=16, samples=2):
-    return Config(dict(optimizer=dict(type='SGD', lr=0.02),
-                       data=dict(samples_per_gpu=samples),
-                       auto_scale_lr=dict(enable=enable, base_batch_size=base)))
+    return Config(
+        dict(
+            optimizer=dict(type='SGD', lr=0.02),
+            data=dict(samples_per_gpu=samples),
+            auto_scale_lr=dict(enable=enable, base_batch_size=base),
+        )
+    )
 
 
 def test_linear_scaling():

@@ -99,16 +99,24 @@ def _worker(rank, port, tmpdir):
     out['bn_count'] = (int(count), str(count.dtype))
     # inference over a DistributedSampler: rank 0 gets every prediction in dataset order
     ds = ToyDataset(5)
-    loader = DataLoader(ds, batch_size=2,
-                        sampler=DistributedSampler(ds, WORLD, rank, shuffle=False))
-    for key, kwargs in (('infer_gpu', dict(gpu_collect=True)),
-                        ('infer_cpu', dict(tmpdir=os.path.join(tmpdir, 'infer')))):
+    loader = DataLoader(
+        ds, batch_size=2, sampler=DistributedSampler(ds, WORLD, rank, shuffle=False)
+    )
+    for key, kwargs in (
+        ('infer_gpu', dict(gpu_collect=True)),
+        ('infer_cpu', dict(tmpdir=os.path.join(tmpdir, 'infer'))),
+    ):
         res = run_inference_dist(ddp, loader, **kwargs)
         out[key] = None if res is None else [float(r) for r in res]
     # DistEvalHook inside a runner: only rank 0 evaluates, on all 5 results
-    runner = EpochBasedRunner(ddp, torch.optim.SGD(model.parameters(), lr=0.0), max_epochs=1,
-                              work_dir=tmpdir, logger=logging.getLogger('detkit.dist_test'),
-                              meta={})
+    runner = EpochBasedRunner(
+        ddp,
+        torch.optim.SGD(model.parameters(), lr=0.0),
+        max_epochs=1,
+        work_dir=tmpdir,
+        logger=logging.getLogger('detkit.dist_test'),
+        meta={},
+    )
     hook = DistEvalHook(loader, save_best='mse', rule='less', gpu_collect=True)
     runner.register_hook(hook, 'LOW')
     runner.run([loader], [('train', 1)])
@@ -130,8 +138,10 @@ def _free_port():
 def results(tmp_path_factory):
     tmpdir = str(tmp_path_factory.mktemp('dist'))
     import torch._dynamo  # noqa: F401  (DDP imports it; load it once, before forking)
-    mp.start_processes(_worker, args=(_free_port(), tmpdir), nprocs=WORLD, join=True,
-                       start_method='fork')
+
+    mp.start_processes(
+        _worker, args=(_free_port(), tmpdir), nprocs=WORLD, join=True, start_method='fork'
+    )
     outs = []
     for rank in range(WORLD):
         with open(os.path.join(tmpdir, f'rank{rank}.json')) as f:

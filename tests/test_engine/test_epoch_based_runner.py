@@ -245,3 +245,29 @@ def test_current_lr_and_momentum(tmp_path):
     runner.optimizer = {'a': opt, 'b': torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.7)}
     assert runner.current_lr() == {'a': [0.1], 'b': [0.2]}
     assert runner.current_momentum() == {'a': [0.8], 'b': [0.7]}
+
+
+def test_meta_passes_through_to_checkpoints(tmp_path):
+    model = ToyModel()
+    model.CLASSES = ('a', 'b')
+    optimizer = build_optimizer(model, dict(type='SGD', lr=0.1))
+    meta = dict(
+        env_info='sys.platform: linux', config="model = dict(type='X')", seed=42, exp_name='x.py'
+    )
+    runner = EpochBasedRunner(
+        model,
+        optimizer,
+        work_dir=str(tmp_path),
+        logger=_quiet_logger(),
+        meta=dict(meta),
+        max_epochs=1,
+    )
+    runner.register_training_hooks(None, checkpoint_config=dict(interval=1))
+    runner.run([toy_loader()], [('train', 1)])
+    saved = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)['meta']
+    for k, v in meta.items():
+        assert saved[k] == v
+    assert saved['CLASSES'] == ('a', 'b') and saved['epoch'] == 1 and saved['iter'] == 4
+    assert set(saved['rng_state']) >= {'python', 'numpy', 'torch'}
+    assert 'rng_state' not in runner.meta  # only the checkpoint carries it
+    assert runner.meta['hook_msgs']['last_ckpt'] == str(tmp_path / 'epoch_1.pth')

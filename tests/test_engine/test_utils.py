@@ -9,9 +9,13 @@ from detkit.engine import model_device, to_device, unwrap_model
 def test_to_device_keeps_structure():
     Pair = namedtuple('Pair', 'a b')
     meta = {'filename': 'x.jpg', 'scale_factor': np.ones(4)}
-    data = OrderedDict(img=torch.zeros(2, 3, 4, 4), img_metas=[meta, meta],
-                       gt_bboxes=[torch.zeros(1, 4), torch.zeros(0, 4)],
-                       pair=Pair(torch.ones(1), 3), nested=({'t': torch.ones(2)},))
+    data = OrderedDict(
+        img=torch.zeros(2, 3, 4, 4),
+        img_metas=[meta, meta],
+        gt_bboxes=[torch.zeros(1, 4), torch.zeros(0, 4)],
+        pair=Pair(torch.ones(1), 3),
+        nested=({'t': torch.ones(2)},),
+    )
     out = to_device(data, torch.device('meta'))
     assert type(out) is OrderedDict and list(out) == list(data)
     assert out['img'].device.type == 'meta' and out['img'].shape == (2, 3, 4, 4)
