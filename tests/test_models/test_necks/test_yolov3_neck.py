@@ -8,8 +8,9 @@ from detkit.models.necks import YOLOV3Neck
 
 
 def test_yolov3_config_layout():
-    m = build_neck(dict(type='YOLOV3Neck', num_scales=3, in_channels=[1024, 512, 256],
-                        out_channels=[512, 256, 128]))
+    with torch.device('meta'):
+        m = build_neck(dict(type='YOLOV3Neck', num_scales=3, in_channels=[1024, 512, 256],
+                            out_channels=[512, 256, 128]))
     assert list(dict(m.named_children())) == ['detect1', 'conv1', 'detect2', 'conv2', 'detect3']
     sd = m.state_dict()
     assert sd['detect1.conv1.conv.weight'].shape == (512, 1024, 1, 1)
