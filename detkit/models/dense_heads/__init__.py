@@ -24,3 +24,6 @@ from .yolo_head import YOLOV3Head  # noqa: E402
 from .yolox_head import YOLOXHead  # noqa: E402
 
 __all__ += ['SSDHead', 'YOLOV3Head', 'YOLOXHead']
+from .vfnet_head import VFNetHead  # noqa: E402
+
+__all__ += ['VFNetHead']

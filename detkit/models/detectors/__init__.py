@@ -14,3 +14,6 @@ from .yolo import YOLOV3  # noqa: E402
 from .yolox import YOLOX  # noqa: E402
 
 __all__ += ['YOLOV3', 'YOLOX']
+from .vfnet import VFNet  # noqa: E402
+
+__all__ += ['VFNet']
