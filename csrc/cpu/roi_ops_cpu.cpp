@@ -5,7 +5,8 @@
 // channel, so they are computed once per roi and reused across channels.
 // Forward runs rois in parallel (each writes its own output slice); backward
 // runs channels in parallel (a thread owns whole channels of grad_input, so
-// rois of the same image never race on a pixel, without atomics).
+// rois of the same image never race on a pixel, without atomics). RoIPool
+// works on the NCHW input directly.
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
@@ -78,6 +79,10 @@ void compute_roi_samples(const T* roi, T spatial_scale, int pooled_h, int pooled
   s.start[pooled_h * pooled_w] = k;
 }
 
+// RoIAlign works on a channels-last copy of the feature map: the four
+// neighbours of a sample are then contiguous runs of C values, so one sample
+// costs a handful of vectorised passes over the channels instead of 4 * C
+// scattered loads, and its weights are computed once for all channels.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> roi_align_forward_cpu(
     const at::Tensor& input, const at::Tensor& rois, double spatial_scale, int64_t pooled_h,
     int64_t pooled_w, int64_t sampling_ratio, bool aligned, bool max_mode) {
@@ -89,7 +94,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> roi_align_forward_cpu(
   at::Tensor argmax_y = at::empty({max_mode ? num_rois : 0, channels, pooled_h, pooled_w}, pos_opts);
   at::Tensor argmax_x = at::empty_like(argmax_y);
   if (output.numel() == 0) return std::make_tuple(output, argmax_y, argmax_x);
-  const at::Tensor in = input.contiguous();
+  const at::Tensor in = input.contiguous(at::MemoryFormat::ChannelsLast);
 
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, in.scalar_type(), "roi_align_cpu", [&] {
     using acc_t = at::opmath_type<scalar_t>;
@@ -99,47 +104,78 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> roi_align_forward_cpu(
     scalar_t* pout = output.mutable_data_ptr<scalar_t>();
     acc_t* pay = max_mode ? argmax_y.mutable_data_ptr<acc_t>() : nullptr;
     acc_t* pax = max_mode ? argmax_x.mutable_data_ptr<acc_t>() : nullptr;
-    const int64_t plane = static_cast<int64_t>(height) * width;
+    const int64_t C = channels;
+    const int64_t image_size = static_cast<int64_t>(height) * width * C;
     const int64_t bins = pooled_h * pooled_w;
     at::parallel_for(0, num_rois, 1, [&](int64_t begin, int64_t end) {
       RoiSamples<acc_t> s;
+      std::vector<acc_t> acc(bins * C), val(C), ys(max_mode ? bins * C : 0), xs(ys.size());
       for (int64_t n = begin; n < end; ++n) {
         compute_roi_samples<acc_t>(pr + 5 * n, acc_t(spatial_scale), pooled_h, pooled_w,
                                    sampling_ratio, aligned, height, width, max_mode, s);
-        const int64_t batch = s.batch;
-        TORCH_CHECK(batch >= 0 && batch < in.size(0), "roi_align: rois[", n,
-                    ", 0] must be a batch index in [0, ", in.size(0), "), got ", batch);
-        for (int64_t c = 0; c < channels; ++c) {
-          const scalar_t* feat = pin + (batch * channels + c) * plane;
-          const int64_t out_base = (n * channels + c) * bins;
-          for (int64_t b = 0; b < bins; ++b) {
-            const int64_t k0 = s.start[b], k1 = s.start[b + 1];
-            if (!max_mode) {
-              acc_t sum = 0;
-              for (int64_t k = k0; k < k1; ++k) {
-                const int64_t* o = &s.offsets[4 * k];
-                const acc_t* w = &s.weights[4 * k];
-                sum += w[0] * acc_t(feat[o[0]]) + w[1] * acc_t(feat[o[1]]) +
-                       w[2] * acc_t(feat[o[2]]) + w[3] * acc_t(feat[o[3]]);
+        TORCH_CHECK(s.batch >= 0 && s.batch < in.size(0), "roi_align: rois[", n,
+                    ", 0] must be a batch index in [0, ", in.size(0), "), got ", s.batch);
+        const scalar_t* img = pin + s.batch * image_size;
+        for (int64_t b = 0; b < bins; ++b) {
+          acc_t* out_b = acc.data() + b * C;
+          const int64_t k0 = s.start[b], k1 = s.start[b + 1];
+          if (!max_mode) {
+            std::fill(out_b, out_b + C, acc_t(0));
+            for (int64_t k = k0; k < k1; ++k) {
+              const acc_t* w = &s.weights[4 * k];
+              if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == 0) continue;
+              const int64_t* o = &s.offsets[4 * k];
+              const scalar_t* f0 = img + o[0] * C;
+              const scalar_t* f1 = img + o[1] * C;
+              const scalar_t* f2 = img + o[2] * C;
+              const scalar_t* f3 = img + o[3] * C;
+              for (int64_t c = 0; c < C; ++c) {
+                out_b[c] += w[0] * acc_t(f0[c]) + w[1] * acc_t(f1[c]) + w[2] * acc_t(f2[c]) +
+                            w[3] * acc_t(f3[c]);
               }
-              pout[out_base + b] = static_cast<scalar_t>(sum / s.count);
-            } else {
-              // Empty bins (no samples) give 0 and no argmax.
-              acc_t best = 0, by = -1, bx = -1;
-              for (int64_t k = k0; k < k1; ++k) {
-                const int64_t* o = &s.offsets[4 * k];
-                const acc_t* w = &s.weights[4 * k];
-                const acc_t v = w[0] * acc_t(feat[o[0]]) + w[1] * acc_t(feat[o[1]]) +
-                                w[2] * acc_t(feat[o[2]]) + w[3] * acc_t(feat[o[3]]);
-                if (k == k0 || v > best) {
-                  best = v;
-                  by = s.ys[k];
-                  bx = s.xs[k];
+            }
+            const acc_t inv = acc_t(1) / s.count;
+            for (int64_t c = 0; c < C; ++c) out_b[c] *= inv;
+          } else {
+            // mmcv's max mode: the largest bilinear sample (a sample off the
+            // map reads 0); empty bins give 0 and no argmax.
+            acc_t* ys_b = ys.data() + b * C;
+            acc_t* xs_b = xs.data() + b * C;
+            std::fill(out_b, out_b + C, acc_t(0));
+            std::fill(ys_b, ys_b + C, acc_t(-1));
+            std::fill(xs_b, xs_b + C, acc_t(-1));
+            for (int64_t k = k0; k < k1; ++k) {
+              const acc_t* w = &s.weights[4 * k];
+              const int64_t* o = &s.offsets[4 * k];
+              const scalar_t* f0 = img + o[0] * C;
+              const scalar_t* f1 = img + o[1] * C;
+              const scalar_t* f2 = img + o[2] * C;
+              const scalar_t* f3 = img + o[3] * C;
+              for (int64_t c = 0; c < C; ++c) {
+                val[c] = w[0] * acc_t(f0[c]) + w[1] * acc_t(f1[c]) + w[2] * acc_t(f2[c]) +
+                         w[3] * acc_t(f3[c]);
+              }
+              const acc_t y = s.ys[k], x = s.xs[k];
+              for (int64_t c = 0; c < C; ++c) {
+                if (k == k0 || val[c] > out_b[c]) {
+                  out_b[c] = val[c];
+                  ys_b[c] = y;
+                  xs_b[c] = x;
                 }
               }
-              pout[out_base + b] = static_cast<scalar_t>(best);
-              pay[out_base + b] = by;
-              pax[out_base + b] = bx;
+            }
+          }
+        }
+        // (bins, C) -> (C, bins) into the output.
+        scalar_t* out_n = pout + n * C * bins;
+        for (int64_t c = 0; c < C; ++c) {
+          for (int64_t b = 0; b < bins; ++b) out_n[c * bins + b] = static_cast<scalar_t>(acc[b * C + c]);
+        }
+        if (max_mode) {
+          for (int64_t c = 0; c < C; ++c) {
+            for (int64_t b = 0; b < bins; ++b) {
+              pay[(n * C + c) * bins + b] = ys[b * C + c];
+              pax[(n * C + c) * bins + b] = xs[b * C + c];
             }
           }
         }
@@ -149,6 +185,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> roi_align_forward_cpu(
   return std::make_tuple(output, argmax_y, argmax_x);
 }
 
+// Backward accumulates into a channels-last fp32/fp64 buffer; each task owns a
+// range of channels for every pixel, so rois of one image never race.
 at::Tensor roi_align_backward_cpu(const at::Tensor& grad, const at::Tensor& rois,
                                   const at::Tensor& argmax_y, const at::Tensor& argmax_x,
                                   double spatial_scale, int64_t pooled_h, int64_t pooled_w,
@@ -160,7 +198,9 @@ at::Tensor roi_align_backward_cpu(const at::Tensor& grad, const at::Tensor& rois
               "roi_align backward: grad must have shape (", rois.size(0), ", ", channels, ", ",
               pooled_h, ", ", pooled_w, "), got ", grad.sizes());
   const auto acc_type = at::toOpMathType(grad.scalar_type());
-  at::Tensor grad_input = at::zeros({batch_size, channels, height, width}, grad.options().dtype(acc_type));
+  // (N, H, W, C) storage seen as (N, C, H, W): a channels-last gradient.
+  at::Tensor grad_input = at::zeros({batch_size, height, width, channels}, grad.options().dtype(acc_type))
+                              .permute({0, 3, 1, 2});
   const int64_t num_rois = rois.size(0);
   if (num_rois == 0 || channels == 0) return grad_input.to(grad.scalar_type());
   const at::Tensor g = grad.contiguous();
@@ -175,43 +215,53 @@ at::Tensor roi_align_backward_cpu(const at::Tensor& grad, const at::Tensor& rois
     const at::Tensor ax = max_mode ? argmax_x.contiguous() : argmax_x;
     const acc_t* pay = max_mode ? ay.const_data_ptr<acc_t>() : nullptr;
     const acc_t* pax = max_mode ? ax.const_data_ptr<acc_t>() : nullptr;
-    const int64_t plane = height * width;
+    const int64_t C = channels;
+    const int64_t image_size = height * width * C;
     const int64_t bins = pooled_h * pooled_w;
     const int h = static_cast<int>(height), w = static_cast<int>(width);
-    // Each task owns a range of channels of grad_input.
-    at::parallel_for(0, channels, 1, [&](int64_t c_begin, int64_t c_end) {
+    const int64_t grain = std::max<int64_t>(16, C / (2 * at::get_num_threads()));
+    at::parallel_for(0, C, grain, [&](int64_t c_begin, int64_t c_end) {
       RoiSamples<acc_t> s;
+      std::vector<acc_t> gbuf(bins * C);
       for (int64_t n = 0; n < num_rois; ++n) {
         const acc_t* roi = pr + 5 * n;
         const int64_t batch = static_cast<int64_t>(roi[0]);
         TORCH_CHECK(batch >= 0 && batch < batch_size, "roi_align: rois[", n,
                     ", 0] must be a batch index in [0, ", batch_size, "), got ", batch);
-        if (!max_mode) {
-          compute_roi_samples<acc_t>(roi, acc_t(spatial_scale), pooled_h, pooled_w,
-                                     sampling_ratio, aligned, h, w, false, s);
-        }
-        for (int64_t c = c_begin; c < c_end; ++c) {
-          acc_t* gin = pgi + (batch * channels + c) * plane;
-          const int64_t gbase = (n * channels + c) * bins;
-          for (int64_t b = 0; b < bins; ++b) {
-            const acc_t go = acc_t(pg[gbase + b]);
-            if (!max_mode) {
-              const acc_t scaled = go / s.count;
-              for (int64_t k = s.start[b]; k < s.start[b + 1]; ++k) {
-                const int64_t* o = &s.offsets[4 * k];
-                const acc_t* wt = &s.weights[4 * k];
-                gin[o[0]] += scaled * wt[0];
-                gin[o[1]] += scaled * wt[1];
-                gin[o[2]] += scaled * wt[2];
-                gin[o[3]] += scaled * wt[3];
-              }
-            } else {
-              const acc_t y = pay[gbase + b], x = pax[gbase + b];
+        acc_t* gin = pgi + batch * image_size;
+        const scalar_t* g_n = pg + n * C * bins;
+        if (max_mode) {
+          for (int64_t c = c_begin; c < c_end; ++c) {
+            for (int64_t b = 0; b < bins; ++b) {
+              const int64_t idx = (n * C + c) * bins + b;
+              const acc_t y = pay[idx], x = pax[idx];
               if (y == acc_t(-1) && x == acc_t(-1)) continue;  // empty bin
               int64_t o[4];
               acc_t wt[4];
               if (!kernels::bilinear_weights(h, w, y, x, o, wt)) continue;
-              for (int q = 0; q < 4; ++q) gin[o[q]] += go * wt[q];
+              const acc_t go = acc_t(g_n[c * bins + b]);
+              for (int q = 0; q < 4; ++q) gin[o[q] * C + c] += go * wt[q];
+            }
+          }
+          continue;
+        }
+        compute_roi_samples<acc_t>(roi, acc_t(spatial_scale), pooled_h, pooled_w,
+                                   sampling_ratio, aligned, h, w, false, s);
+        const acc_t inv = acc_t(1) / s.count;
+        // (C, bins) -> (bins, C) for this task's channels, divided by the count.
+        for (int64_t c = c_begin; c < c_end; ++c) {
+          for (int64_t b = 0; b < bins; ++b) gbuf[b * C + c] = acc_t(g_n[c * bins + b]) * inv;
+        }
+        for (int64_t b = 0; b < bins; ++b) {
+          const acc_t* gb = gbuf.data() + b * C;
+          for (int64_t k = s.start[b]; k < s.start[b + 1]; ++k) {
+            const acc_t* wt = &s.weights[4 * k];
+            const int64_t* o = &s.offsets[4 * k];
+            for (int q = 0; q < 4; ++q) {
+              const acc_t wq = wt[q];
+              if (wq == 0) continue;
+              acc_t* dst = gin + o[q] * C;
+              for (int64_t c = c_begin; c < c_end; ++c) dst[c] += wq * gb[c];
             }
           }
         }

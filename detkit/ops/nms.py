@@ -137,11 +137,14 @@ def batched_nms(
 ) -> tuple[Tensor, Tensor]:
     """NMS applied independently per category (``mmcv.ops.batched_nms``).
 
-    Boxes of different categories never suppress each other: each box is shifted
-    by ``idx * (max coordinate + 1)`` so that categories do not overlap, then
-    below ``split_thr`` boxes one NMS call runs on all of them; at or above it
-    NMS runs per category (in one compiled call, categories in parallel on the
-    CPU), which bounds the pairwise work.
+    Boxes of different categories never suppress each other. Below
+    ``split_thr`` boxes, each box is shifted by ``idx * (max coordinate + 1)``
+    so that categories do not overlap and one NMS call runs on all of them (as
+    mmcv). At or above it, NMS runs per category in one compiled call
+    (categories in parallel on the CPU) on the unshifted boxes; mmcv shifts
+    them there too, which only changes the float rounding of the IoUs.
+    ``class_agnostic`` always runs one NMS over all boxes (mmcv falls back to
+    per-category NMS above ``split_thr``).
 
     Args:
         boxes (Tensor): (n, 4) in (x1, y1, x2, y2).
@@ -187,12 +190,12 @@ def batched_nms(
 
     if class_agnostic:
         boxes_for_nms = boxes
-    else:
+    elif boxes.shape[0] < split_thr or nms_type == 'soft_nms':
         max_coordinate = boxes.max()
         offsets = idxs.to(boxes) * (max_coordinate + torch.tensor(1).to(boxes))
         boxes_for_nms = boxes + offsets[:, None]
 
-    if boxes_for_nms.shape[0] < split_thr or class_agnostic:
+    if boxes.shape[0] < split_thr or class_agnostic:
         if nms_type == 'nms':
             dets, keep = nms(boxes_for_nms, scores, **nms_cfg_)
         else:
@@ -200,7 +203,9 @@ def batched_nms(
         boxes = boxes[keep]
         scores = dets[:, -1]
     elif nms_type == 'nms':
-        keep = _batched_nms_split(boxes_for_nms, scores, idxs, **nms_cfg_)
+        # Categories are separated by the kernel: no coordinate offsets, whose
+        # float rounding on large offsets would perturb the IoUs.
+        keep = _batched_nms_split(boxes, scores, idxs, **nms_cfg_)
         boxes, scores = boxes[keep], scores[keep]
     else:
         # Soft-NMS is sequential: per category it is O(sum n_c^2) instead of O(n^2).
