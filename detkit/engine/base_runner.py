@@ -29,9 +29,10 @@ from .checkpoint import atomic_symlink, save_checkpoint
 from .dist_utils import get_dist_info
 from .hooks.hook import Hook
 from .log_buffer import LogBuffer
-from .priority import Priority, get_priority
+from .priority import Priority, get_priority, priority_name
 from .rng_state import get_rng_state, set_rng_state
-from .utils import model_device, to_device, unwrap_model
+from .training_hooks import build_logger_hooks, build_policy_hook, build_typed_hook
+from .utils import group_momentum, model_device, param_group_values, to_device, unwrap_model
 
 
 class BaseRunner:
@@ -60,12 +61,11 @@ class BaseRunner:
         max_iters: Optional[int] = None,
         max_epochs: Optional[int] = None,
     ):
-        for step in ('train_step', 'val_step'):
-            if not callable(getattr(unwrap_model(model), step, None)):
-                raise TypeError(
-                    f'{type(self).__name__}: the model '
-                    f'({type(unwrap_model(model)).__name__}) must define {step}()'
-                )
+        if not callable(getattr(unwrap_model(model), 'train_step', None)):
+            raise TypeError(
+                f'{type(self).__name__}: the model '
+                f'({type(unwrap_model(model)).__name__}) must define train_step()'
+            )
         if meta is not None and not isinstance(meta, dict):
             raise TypeError(f'meta must be a dict or None, but got {type(meta).__name__}')
         if max_epochs is not None and max_iters is not None:
@@ -119,7 +119,10 @@ class BaseRunner:
     def run_iter(self, data_batch: dict, train_mode: bool, **kwargs: Any) -> None:
         """One forward (train_step or val_step) on ``data_batch``; stores ``self.outputs``."""
         data_batch = to_device(data_batch, model_device(self.model))
-        step = self.model.train_step if train_mode else self.model.val_step
+        name = 'train_step' if train_mode else 'val_step'
+        step = getattr(self.model, name, None)
+        if step is None:
+            raise TypeError(f'a {name[:-5]} workflow phase needs {self._model_name}.{name}()')
         with self.autocast_context():
             outputs = step(data_batch, self.optimizer, **kwargs)
         if not isinstance(outputs, dict):
@@ -170,7 +173,7 @@ class BaseRunner:
             if hooks:
                 lines.append(f'{stage}:')
                 lines += [
-                    f'({_priority_name(h.priority):<12}) {type(h).__name__}'  # type: ignore
+                    f'({priority_name(h.priority):<12}) {type(h).__name__}'  # type: ignore
                     for h in hooks
                 ]
                 lines.append('-' * 20)
@@ -192,87 +195,71 @@ class BaseRunner:
         optimizer ABOVE_NORMAL, checkpoint NORMAL, timer LOW, loggers VERY_LOW;
         custom hooks at their ``priority`` (default NORMAL).
         """
-        self._register_policy_hook(lr_config, 'LrUpdaterHook', 'VERY_HIGH')
-        self._register_policy_hook(momentum_config, 'MomentumUpdaterHook', 'HIGH')
-        self._register_typed_hook(optimizer_config, 'OptimizerHook', 'ABOVE_NORMAL')
-        self._register_typed_hook(checkpoint_config, 'CheckpointHook', 'NORMAL')
+        self.register_lr_hook(lr_config)
+        self.register_momentum_hook(momentum_config)
+        self.register_optimizer_hook(optimizer_config)
+        self.register_checkpoint_hook(checkpoint_config)
+        self.register_timer_hook(timer_config)
+        self.register_logger_hooks(log_config)
+        self.register_custom_hooks(custom_hooks_config)
+
+    # mmcv's per-kind registration methods, in register_training_hooks' order
+    def register_lr_hook(self, lr_config: Any) -> None:
+        """``dict(policy='step', ...)`` -> StepLrUpdaterHook, at VERY_HIGH."""
+        self._register(build_policy_hook(lr_config, 'LrUpdaterHook'), 'VERY_HIGH')
+
+    def register_momentum_hook(self, momentum_config: Any) -> None:
+        """``dict(policy='cyclic', ...)`` -> CyclicMomentumUpdaterHook, at HIGH."""
+        self._register(build_policy_hook(momentum_config, 'MomentumUpdaterHook'), 'HIGH')
+
+    def register_optimizer_hook(self, optimizer_config: Any) -> None:
+        """``dict(grad_clip=...)`` -> OptimizerHook (or the given type), at ABOVE_NORMAL."""
+        self._register(build_typed_hook(optimizer_config, 'OptimizerHook'), 'ABOVE_NORMAL')
+
+    def register_checkpoint_hook(self, checkpoint_config: Any) -> None:
+        """``dict(interval=1)`` -> CheckpointHook, at NORMAL."""
+        self._register(build_typed_hook(checkpoint_config, 'CheckpointHook'), 'NORMAL')
+
+    def register_timer_hook(self, timer_config: Any) -> None:
+        """``'IterTimerHook'`` or ``dict(type='IterTimerHook')``, at LOW."""
         if isinstance(timer_config, str):
             timer_config = dict(type=timer_config)
-        self._register_typed_hook(timer_config, 'IterTimerHook', 'LOW')
-        if log_config is not None:
-            for info in log_config['hooks']:
-                hook = build_from_cfg(
-                    dict(info), HOOKS, default_args=dict(interval=log_config['interval'])
-                )
-                self.register_hook(hook, priority='VERY_LOW')
-        if custom_hooks_config is not None:
-            if isinstance(custom_hooks_config, dict):
-                custom_hooks_config = [custom_hooks_config]
-            for item in custom_hooks_config:
-                if isinstance(item, dict):
-                    self.register_hook_from_cfg(item)
-                else:
-                    self.register_hook(item, priority='NORMAL')
+        self._register(build_typed_hook(timer_config, 'IterTimerHook'), 'LOW')
 
-    def _register_policy_hook(self, cfg: Any, suffix: str, priority: str) -> None:
-        if cfg is None:
-            return
-        if isinstance(cfg, Hook):
-            self.register_hook(cfg, priority=priority)
-            return
-        cfg = copy.deepcopy(dict(cfg))
-        if 'policy' not in cfg:
-            raise KeyError(
-                f'a {suffix[:-4]} config needs a "policy" key, but got keys {sorted(cfg)}'
-            )
-        policy = cfg.pop('policy')
-        # mmcv: an all-lowercase policy is capitalised ('step' -> 'Step'); names with
-        # capitals ('CosineAnnealing') are used as written
-        if policy == policy.lower():
-            policy = policy.title()
-        cfg['type'] = policy + suffix
-        self.register_hook(build_from_cfg(cfg, HOOKS), priority=priority)
+    def register_logger_hooks(self, log_config: Any) -> None:
+        """``dict(interval=50, hooks=[dict(type='TextLoggerHook')])``, each at VERY_LOW."""
+        for hook in build_logger_hooks(log_config):
+            self.register_hook(hook, priority='VERY_LOW')
 
-    def _register_typed_hook(self, cfg: Any, default_type: str, priority: str) -> None:
-        if cfg is None:
+    def register_custom_hooks(self, custom_config: Any) -> None:
+        """A list of hook configs (``priority`` key, default NORMAL) or hook objects."""
+        if custom_config is None:
             return
-        if isinstance(cfg, Hook):
-            self.register_hook(cfg, priority=priority)
-            return
-        cfg = copy.deepcopy(dict(cfg))
-        cfg.setdefault('type', default_type)
-        self.register_hook(build_from_cfg(cfg, HOOKS), priority=priority)
+        if isinstance(custom_config, dict):
+            custom_config = [custom_config]
+        for item in custom_config:
+            if isinstance(item, Hook):
+                self.register_hook(item, priority='NORMAL')
+            else:
+                self.register_hook_from_cfg(item)
+
+    def _register(self, hook: Optional[Hook], priority: str) -> None:
+        if hook is not None:
+            self.register_hook(hook, priority=priority)
 
     # -- optimizer state ------------------------------------------------------------------
-    def _param_groups(self) -> Union[list, dict]:
-        if self.optimizer is None:
-            raise RuntimeError(
-                f'{type(self).__name__} has no optimizer: lr and momentum are undefined'
-            )
-        if isinstance(self.optimizer, dict):
-            return {name: optim.param_groups for name, optim in self.optimizer.items()}
-        return self.optimizer.param_groups
-
     def current_lr(self) -> Union[list, dict]:
         """The lr of every param group (a dict of lists for a dict of optimizers)."""
-        groups = self._param_groups()
-        if isinstance(groups, dict):
-            return {k: [g['lr'] for g in v] for k, v in groups.items()}
-        return [g['lr'] for g in groups]
+        return param_group_values(self._require_optimizer('lr'), lambda g: g['lr'])
 
     def current_momentum(self) -> Union[list, dict]:
         """The momentum (SGD) or beta1 (Adam family) of every param group; 0 if neither."""
+        return param_group_values(self._require_optimizer('momentum'), group_momentum)
 
-        def momenta(groups: list) -> list:
-            return [
-                g['momentum'] if 'momentum' in g else g['betas'][0] if 'betas' in g else 0
-                for g in groups
-            ]
-
-        groups = self._param_groups()
-        if isinstance(groups, dict):
-            return {k: momenta(v) for k, v in groups.items()}
-        return momenta(groups)
+    def _require_optimizer(self, what: str) -> Union[Optimizer, dict]:
+        if self.optimizer is None:
+            raise RuntimeError(f'{type(self).__name__} has no optimizer: {what} is undefined')
+        return self.optimizer
 
     # -- checkpoints ----------------------------------------------------------------------
     def _save(
@@ -361,31 +348,3 @@ class BaseRunner:
         )
         self.logger.info('Hooks will be executed in the following order:\n%s', self.get_hook_info())
         self.logger.info('workflow: %s, max: %s', workflow, limit)
-
-
-def _priority_name(value: int) -> str:
-    names = {p.value: p.name for p in Priority}
-    return names.get(value, str(value))
-
-
-def check_workflow(workflow: list, data_loaders: list, runner: str) -> None:
-    """Reject a workflow that does not fit the loaders (shared by both runners)."""
-    if not isinstance(data_loaders, (list, tuple)):
-        raise TypeError(
-            f'{runner}.run: data_loaders must be a list, but got {type(data_loaders).__name__}'
-        )
-    if len(data_loaders) != len(workflow):
-        raise ValueError(
-            f'{runner}.run: {len(data_loaders)} data loader(s) for a workflow of '
-            f'{len(workflow)} phase(s) {workflow}; give one loader per phase'
-        )
-    for mode, n in workflow:
-        if mode not in ('train', 'val'):
-            raise ValueError(
-                f"{runner}.run: workflow mode must be 'train' or 'val', but got "
-                f'{mode!r} in {workflow}'
-            )
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(
-                f'{runner}.run: workflow phase ({mode!r}, {n!r}) needs a positive int count'
-            )

@@ -7,7 +7,8 @@ from typing import Any, Optional
 import torch
 
 from ..registry import RUNNERS
-from .base_runner import BaseRunner, check_workflow
+from .base_runner import BaseRunner
+from .workflow import check_workflow
 
 
 @RUNNERS.register_module()

@@ -44,3 +44,9 @@ def get_priority(priority: Union[int, str, Priority]) -> int:
     raise TypeError(
         f'priority must be an int, a str or a Priority, but got {type(priority).__name__}'
     )
+
+
+def priority_name(value: int) -> str:
+    """'NORMAL' for 50, ...; the number itself for values between the named levels."""
+    names = {p.value: p.name for p in Priority}
+    return names.get(value, str(value))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Union
 
 import torch
 import torch.nn as nn
@@ -45,3 +45,19 @@ def model_device(model: nn.Module) -> torch.device:
     for t in model.buffers():
         return t.device
     return torch.device('cpu')
+
+
+def param_group_values(optimizer: Any, value: Callable[[dict], Any]) -> Union[list, dict]:
+    """``value(group)`` for every param group; a dict of lists for a dict of optimizers."""
+    if isinstance(optimizer, dict):
+        return {k: [value(g) for g in o.param_groups] for k, o in optimizer.items()}
+    return [value(g) for g in optimizer.param_groups]
+
+
+def group_momentum(group: dict) -> float:
+    """SGD's ``momentum`` or the Adam family's ``betas[0]`` of a param group; 0 if neither."""
+    if 'momentum' in group:
+        return group['momentum']
+    if 'betas' in group:
+        return group['betas'][0]
+    return 0
