@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from detkit.engine import (
     DistEvalHook,
     EpochBasedRunner,
+    SyncBuffersHook,
     SyncNormHook,
     all_reduce_dict,
     collect_results_cpu,
@@ -95,6 +96,10 @@ def _worker(rank, port, tmpdir):
 
     SyncNormHook(interval=1).after_train_epoch(R)
     out['bn'] = bn_model[0].running_mean.tolist()
+    buf_model = torch.nn.Module()
+    buf_model.register_buffer('stat', torch.tensor([float(rank)]))
+    SyncBuffersHook().after_train_epoch(type('R2', (), {'model': buf_model}))
+    out['buffer'] = buf_model.stat.item()
     count = bn_model[0].num_batches_tracked
     out['bn_count'] = (int(count), str(count.dtype))
     # inference over a DistributedSampler: rank 0 gets every prediction in dataset order
@@ -201,6 +206,7 @@ def test_sync_norm_and_master_only(results):
     outs, tmpdir = results
     assert outs[0]['bn'] == outs[1]['bn'] == [0.5, 0.5]
     assert outs[0]['bn_count'] == [3, 'torch.int64']
+    assert outs[0]['buffer'] == outs[1]['buffer'] == 0.5  # SyncBuffersHook
     assert os.path.exists(os.path.join(tmpdir, 'master_0'))
     assert not os.path.exists(os.path.join(tmpdir, 'master_1'))
 

@@ -23,6 +23,7 @@ from .hook import Hook
 from .inv_lr_updater_hook import InvLrUpdaterHook
 from .iter_timer_hook import IterTimerHook
 from .linear_annealing_lr_updater_hook import LinearAnnealingLrUpdaterHook
+from .linear_annealing_momentum_updater_hook import LinearAnnealingMomentumUpdaterHook
 from .linear_momentum_ema_hook import LinearMomentumEMAHook
 from .logger_hook import LoggerHook
 from .lr_updater_hook import LrUpdaterHook, annealing_cos, annealing_linear
@@ -33,9 +34,12 @@ from .one_cycle_lr_updater_hook import OneCycleLrUpdaterHook
 from .one_cycle_momentum_updater_hook import OneCycleMomentumUpdaterHook
 from .optimizer_hook import OptimizerHook
 from .poly_lr_updater_hook import PolyLrUpdaterHook
+from .set_epoch_info_hook import SetEpochInfoHook
 from .step_lr_updater_hook import StepLrUpdaterHook
 from .step_momentum_updater_hook import StepMomentumUpdaterHook
+from .sync_buffers_hook import SyncBuffersHook
 from .sync_norm_hook import SyncNormHook
+from .sync_random_size_hook import SyncRandomSizeHook
 from .tensorboard_logger_hook import TensorboardLoggerHook
 from .text_logger_hook import TextLoggerHook
 from .yolox_lr_updater_hook import YOLOXLrUpdaterHook
@@ -65,6 +69,7 @@ __all__ = [
     'InvLrUpdaterHook',
     'IterTimerHook',
     'LinearAnnealingLrUpdaterHook',
+    'LinearAnnealingMomentumUpdaterHook',
     'LinearMomentumEMAHook',
     'LoggerHook',
     'LrUpdaterHook',
@@ -75,9 +80,12 @@ __all__ = [
     'OneCycleMomentumUpdaterHook',
     'OptimizerHook',
     'PolyLrUpdaterHook',
+    'SetEpochInfoHook',
     'StepLrUpdaterHook',
     'StepMomentumUpdaterHook',
+    'SyncBuffersHook',
     'SyncNormHook',
+    'SyncRandomSizeHook',
     'TensorboardLoggerHook',
     'TextLoggerHook',
     'YOLOXLrUpdaterHook',

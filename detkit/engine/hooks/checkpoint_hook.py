@@ -7,8 +7,9 @@ import os.path as osp
 from typing import Any, Optional
 
 from ...registry import HOOKS
-from ..dist_utils import all_reduce_dict, get_dist_info
+from ..dist_utils import get_dist_info
 from .hook import Hook
+from .sync_buffers_hook import sync_buffers
 
 
 @HOOKS.register_module()
@@ -76,15 +77,9 @@ class CheckpointHook(Hook):
             runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations')
             self._save_checkpoint(runner)
 
-    def _sync_buffers(self, runner: Any) -> None:
-        buffers = dict(runner.model.named_buffers())
-        floats = {k: v for k, v in buffers.items() if v.is_floating_point()}
-        for k, v in all_reduce_dict(floats, op='mean').items():
-            buffers[k].copy_(v)
-
     def _save_checkpoint(self, runner: Any) -> None:
         if self.sync_buffer:
-            self._sync_buffers(runner)  # a collective: every rank takes part
+            sync_buffers(runner.model)  # a collective: every rank takes part
         if get_dist_info()[0] != 0:
             return
         runner.save_checkpoint(self.out_dir, save_optimizer=self.save_optimizer, **self.args)

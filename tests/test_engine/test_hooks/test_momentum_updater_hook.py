@@ -57,3 +57,10 @@ def test_optimizer_without_momentum_is_rejected():
         )
     with pytest.raises(TypeError, match='positive int'):
         StepMomentumUpdaterHook(step=[0])
+
+
+def test_linear_annealing_momentum():
+    _, moms = record(
+        momentum_config=dict(policy='LinearAnnealing', by_epoch=False, min_momentum=0.5)
+    )
+    close(moms, [0.9 + (0.5 - 0.9) * i / 12 for i in range(12)])

@@ -4,6 +4,7 @@ TensorboardLoggerHook, YOLOXModeSwitchHook, SyncNormHook (single process)."""
 import importlib.util
 
 import pytest
+import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 from detkit.engine import (
@@ -17,7 +18,7 @@ from detkit.engine import (
     YOLOXModeSwitchHook,
 )
 
-from .._toy import ToyDataset, toy_loader
+from .._toy import ToyDataset, ToyModel, toy_loader
 from ._run import make_runner
 
 
@@ -105,3 +106,53 @@ def test_sync_norm_switches_to_every_epoch_for_the_last_epochs():
     hook.before_train_epoch(runner)
     assert hook.interval == 1
     hook.after_train_epoch(runner)  # one process: nothing to average, no error
+
+
+class EpochModel(ToyModel):
+    def set_epoch(self, epoch):
+        self.epochs = getattr(self, 'epochs', []) + [epoch]
+
+
+def test_set_epoch_info_hook():
+    from detkit.engine import SetEpochInfoHook
+
+    runner = make_runner(model=EpochModel(), epochs=3)
+    runner.register_hook(SetEpochInfoHook())
+    runner.run([toy_loader()], [('train', 1)])
+    assert runner.model.epochs == [0, 1, 2]
+    runner = make_runner(epochs=1)
+    runner.register_hook(SetEpochInfoHook())
+    with pytest.raises(TypeError, match='set_epoch'):
+        runner.run([toy_loader()], [('train', 1)])
+
+
+class ScaleDataset(ToyDataset):
+    scales = []
+
+    def update_dynamic_scale(self, scale):
+        self.scales.append(scale)
+
+
+def test_sync_random_size_hook_keeps_the_aspect_ratio():
+    from detkit.engine import SyncRandomSizeHook
+
+    ds = ScaleDataset()
+    with pytest.warns(UserWarning, match='deprecated'):
+        hook = SyncRandomSizeHook(ratio_range=(10, 12), img_scale=(640, 320), interval=2)
+    runner = make_runner(epochs=4)
+    runner.register_hook(hook)
+    runner.run([DataLoader(ds, batch_size=2)], [('train', 1)])
+    assert len(ds.scales) == 2  # after epochs 2 and 4
+    for w, h in ds.scales:
+        s = w // 32
+        assert w == 32 * s and 10 <= s <= 12 and h == 32 * int(s * 0.5)
+
+
+def test_sync_buffers_hook_single_process_keeps_buffers():
+    from detkit.engine import SyncBuffersHook
+
+    runner = make_runner(epochs=1)
+    runner.model.register_buffer('stat', torch.tensor([3.0]))
+    runner.register_hook(SyncBuffersHook())
+    runner.run([toy_loader()], [('train', 1)])
+    assert runner.model.stat.item() == 3.0
