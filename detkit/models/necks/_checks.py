@@ -15,6 +15,10 @@ def check_neck_inputs(neck: str, inputs: Sequence[torch.Tensor],
         inputs (Sequence[Tensor]): per level ``(B, C_l, H_l, W_l)``.
         in_channels (Sequence[int]): the ``C_l`` the neck was built for.
     """
+    if torch.jit.is_tracing():
+        # channel counts are fixed by the weights; reading shapes here would only add
+        # constants (and warnings) to the trace
+        return
     if not isinstance(inputs, (tuple, list)):
         raise TypeError(f'{neck} expects a tuple/list of feature maps (one per level), '
                         f'but got {type(inputs).__name__}')

@@ -143,3 +143,20 @@ def test_bad_inputs_name_both_sides():
         FPN(IN_CHANNELS, 8, num_outs=2)
     with pytest.raises(ValueError, match='num_outs must be 2'):
         FPN(IN_CHANNELS, 8, num_outs=3, end_level=1)
+
+
+def test_traceable_and_exportable():
+    import warnings
+
+    m = FPN([8, 16], 4, num_outs=3, add_extra_convs='on_output').eval()
+    x = (torch.randn(1, 8, 8, 8), torch.randn(1, 16, 4, 4))
+    y = (torch.randn(1, 8, 12, 12), torch.randn(1, 16, 6, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)  # jit.trace itself is deprecated
+        warnings.simplefilter('error', torch.jit.TracerWarning)  # but our code adds none
+        traced = torch.jit.trace(m, (x,))
+    for a, b in zip(traced(y), m(y)):
+        torch.testing.assert_close(a, b)
+    exported = torch.export.export(m, (x,)).module()
+    for a, b in zip(exported(x), m(x)):
+        torch.testing.assert_close(a, b)
