@@ -27,3 +27,6 @@ __all__ += ['SSDHead', 'YOLOV3Head', 'YOLOXHead']
 from .vfnet_head import VFNetHead  # noqa: E402
 
 __all__ += ['VFNetHead']
+from .tood_head import TOODHead  # noqa: E402
+
+__all__ += ['TOODHead']

@@ -17,3 +17,6 @@ __all__ += ['YOLOV3', 'YOLOX']
 from .vfnet import VFNet  # noqa: E402
 
 __all__ += ['VFNet']
+from .tood import TOOD  # noqa: E402
+
+__all__ += ['TOOD']
