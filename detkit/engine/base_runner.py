@@ -9,6 +9,7 @@ checkpoints, logging, evaluation) is a hook.
 from __future__ import annotations
 
 import copy
+import getpass
 import logging
 import os
 import os.path as osp
@@ -342,9 +343,16 @@ class BaseRunner:
     def _log_start(self, workflow: list, limit: str) -> None:
         self.logger.info(
             'Start running, host: %s@%s, work_dir: %s',
-            os.environ.get('USER', ''),
+            _user(),
             socket.gethostname(),
             self.work_dir,
         )
         self.logger.info('Hooks will be executed in the following order:\n%s', self.get_hook_info())
         self.logger.info('workflow: %s, max: %s', workflow, limit)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (e.g. an arbitrary uid in a container)
+        return os.environ.get('USER', 'unknown')

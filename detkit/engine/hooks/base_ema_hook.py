@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+import torch
+
 from ...registry import HOOKS
 from ..utils import unwrap_model
 from .hook import Hook
+
+
+def ema_update(pairs: list, momentum: float) -> None:
+    """``ema = (1 - momentum) * ema + momentum * value`` for every (ema, value) pair, in place.
+
+    One fused multi-tensor update per dtype/device instead of a kernel pair per tensor.
+    """
+    if not pairs:
+        return
+    emas, values = [e for e, _ in pairs], [v for _, v in pairs]
+    torch._foreach_mul_(emas, 1 - momentum)
+    torch._foreach_add_(emas, values, alpha=momentum)
 
 
 @HOOKS.register_module()
@@ -70,11 +84,13 @@ class BaseEMAHook(Hook):
     def after_train_iter(self, runner: Any) -> None:
         if (runner.iter + 1) % self.interval != 0:
             return
-        momentum = self.get_momentum(runner)
-        for name, parameter in self.model_parameters.items():
-            if parameter.dtype.is_floating_point:  # num_batches_tracked is a counter
-                ema = self.model_buffers[self.param_ema_buffer[name]]
-                ema.mul_(1 - momentum).add_(parameter.data, alpha=momentum)
+        # num_batches_tracked is a counter, not averaged
+        pairs = [
+            (self.model_buffers[self.param_ema_buffer[name]], p.detach())
+            for name, p in self.model_parameters.items()
+            if p.dtype.is_floating_point
+        ]
+        ema_update(pairs, self.get_momentum(runner))
 
     def _swap_ema_parameters(self) -> None:
         for name, value in self.model_parameters.items():

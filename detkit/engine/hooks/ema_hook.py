@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from ...registry import HOOKS
 from ..utils import unwrap_model
+from .base_ema_hook import ema_update
 from .hook import Hook
 
 
@@ -58,9 +59,13 @@ class EMAHook(Hook):
         momentum = min(self.momentum, (1 + curr_step) / (self.warm_up + curr_step))
         if curr_step % self.interval != 0:
             return
-        for name, parameter in self.model_parameters.items():
-            ema = self.model_buffers[self.param_ema_buffer[name]]
-            ema.mul_(1 - momentum).add_(parameter.data, alpha=momentum)
+        ema_update(
+            [
+                (self.model_buffers[self.param_ema_buffer[name]], p.detach())
+                for name, p in self.model_parameters.items()
+            ],
+            momentum,
+        )
 
     def _swap_ema_parameters(self) -> None:
         for name, value in self.model_parameters.items():
