@@ -114,3 +114,33 @@ def test_rule_inference_and_errors():
         EvalHook([1, 2])
     with pytest.raises(ValueError, match='interval must be a positive'):
         EvalHook(toy_loader(), interval=0)
+
+
+def test_metrics_are_logged_as_a_val_line(tmp_path):
+    import io
+    import json
+
+    stream = io.StringIO()
+    ds = ScriptedDataset([{'bbox_mAP': 0.25, 'bbox_mAP_copypaste': '0.250 0.500'}])
+    runner = _runner(tmp_path, epochs=1)
+    runner.logger = logging.getLogger('detkit.test_eval_log')
+    runner.logger.handlers[:] = [logging.StreamHandler(stream)]
+    runner.logger.setLevel(logging.INFO)
+    runner.logger.propagate = False
+    runner.register_training_hooks(
+        None, log_config=dict(interval=2, hooks=[dict(type='TextLoggerHook')])
+    )
+    runner.register_hook(EvalHook(DataLoader(ds, batch_size=2)), 'LOW')
+    runner.run([toy_loader(4, 2)], [('train', 1)])
+    lines = stream.getvalue().splitlines()
+    assert 'Epoch(val) [1][2]\tbbox_mAP: 0.2500, bbox_mAP_copypaste: 0.250 0.500' in lines
+    with open(tmp_path / f'{runner.timestamp}.log.json') as f:
+        last = json.loads(f.read().splitlines()[-1])
+    assert last == {
+        'mode': 'val',
+        'epoch': 1,
+        'iter': 2,
+        'lr': 0.01,
+        'bbox_mAP': 0.25,
+        'bbox_mAP_copypaste': '0.250 0.500',
+    }
