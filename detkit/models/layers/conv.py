@@ -11,8 +11,10 @@ from ...utils.suggest import did_you_mean
 CONV_LAYERS.register_module('Conv1d', module=nn.Conv1d)
 CONV_LAYERS.register_module('Conv2d', module=nn.Conv2d)
 CONV_LAYERS.register_module('Conv3d', module=nn.Conv3d)
-# mmcv's 'Conv' is the 2-D convolution
+# mmcv's 'Conv' is the 2-D convolution; 'deconv' lets a ConvModule upsample (CenterNet)
 CONV_LAYERS.register_module('Conv', module=nn.Conv2d)
+CONV_LAYERS.register_module('deconv', module=nn.ConvTranspose2d)
+CONV_LAYERS.register_module('deconv3d', module=nn.ConvTranspose3d)
 
 
 def build_conv_layer(cfg: Optional[dict], *args: Any, **kwargs: Any) -> nn.Module:

@@ -25,6 +25,8 @@ def test_build_conv_layer():
     assert type(build_conv_layer(dict(type='Conv'), 3, 4, 3)) is nn.Conv2d
     assert type(build_conv_layer(dict(type='Conv1d'), 3, 4, 3)) is nn.Conv1d
     assert type(build_conv_layer(dict(type='Conv3d'), 3, 4, 3)) is nn.Conv3d
+    de = build_conv_layer(dict(type='deconv'), 3, 4, 4, stride=2, padding=1)
+    assert type(de) is nn.ConvTranspose2d and de(torch.randn(1, 3, 5, 5)).shape == (1, 4, 10, 10)
     with pytest.raises(KeyError, match="Conv2dd.*did you mean 'Conv2d'"):
         build_conv_layer(dict(type='Conv2dd'), 3, 4, 3)
 
