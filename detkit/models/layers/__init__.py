@@ -7,6 +7,7 @@ ACTIVATION_LAYERS, UPSAMPLE_LAYERS and PLUGIN_LAYERS.
 from .activation import build_activation_layer
 from .activations import Clamp, HSigmoid, HSwish, Swish
 from .base_module import BaseModule, ModuleDict, ModuleList, Sequential
+from .context_block import ContextBlock
 from .conv import build_conv_layer
 from .conv_module import ConvModule
 from .conv_ws import ConvWS2d
@@ -54,7 +55,8 @@ from .weight_init import (
 
 __all__ = [
     'build_activation_layer', 'Clamp', 'HSigmoid', 'HSwish', 'Swish', 'BaseModule',
-    'ModuleDict', 'ModuleList', 'Sequential', 'build_conv_layer', 'ConvModule', 'ConvWS2d',
+    'ModuleDict', 'ModuleList', 'Sequential', 'build_conv_layer', 'ContextBlock', 'ConvModule',
+    'ConvWS2d',
     'CSPLayer', 'DarknetBottleneck', 'ResBlock', 'DepthwiseSeparableConvModule', 'Focus',
     'fuse_conv_bn',
     'INITIALIZERS', 'Caffe2XavierInit', 'ConstantInit', 'KaimingInit', 'NormalInit',
