@@ -5,7 +5,6 @@ import math
 from typing import Any, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 
 #: keys stacked into one padded tensor, with their padding value
 _STACKED = {'img': 0, 'gt_semantic_seg': 255}
@@ -30,10 +29,17 @@ def pad_stack(tensors: Sequence[torch.Tensor], pad_value: float = 0,
     if pad_size_divisor:
         h = int(math.ceil(h / pad_size_divisor)) * pad_size_divisor
         w = int(math.ceil(w / pad_size_divisor)) * pad_size_divisor
-    if all(t.shape[-2:] == (h, w) for t in tensors):
-        return torch.stack(list(tensors))
-    return torch.stack([F.pad(t, (0, w - t.shape[-1], 0, h - t.shape[-2]), value=pad_value)
-                        for t in tensors])
+    shape = (len(tensors), *lead, h, w)
+    out = tensors[0].new_empty(shape)
+    if torch.utils.data.get_worker_info() is not None:
+        # in a loader worker, fill shared memory directly: the batch then crosses to
+        # the main process without the copy that pickling would make (as default_collate)
+        out = out.share_memory_()
+    if any(t.shape[-2:] != (h, w) for t in tensors):
+        out.fill_(pad_value)
+    for i, t in enumerate(tensors):  # one copy per image, straight into its slot
+        out[i, ..., :t.shape[-2], :t.shape[-1]] = t
+    return out
 
 
 def _merge(values: list, key: str, pad_size_divisor: Optional[int]) -> Any:
