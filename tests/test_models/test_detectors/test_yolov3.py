@@ -1,0 +1,130 @@
+"""YOLOV3: the MMDetection config builds, training and test entry points, flip TTA."""
+import pathlib
+
+import numpy as np
+import torch
+
+from detkit.config import Config
+from detkit.models import build_detector
+from detkit.structures import bbox_flip
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+
+
+def small_yolov3():
+    """A narrow ResNet-18 + YOLOV3Neck + YOLOV3Head (strides 32, 16, 8)."""
+    cfg = dict(
+        type='YOLOV3',
+        backbone=dict(type='ResNet', depth=18, base_channels=16, num_stages=4,
+                      out_indices=(1, 2, 3), frozen_stages=-1, norm_eval=False,
+                      norm_cfg=dict(type='BN', requires_grad=True), style='pytorch'),
+        neck=dict(type='YOLOV3Neck', num_scales=3, in_channels=[128, 64, 32],
+                  out_channels=[32, 16, 8]),
+        bbox_head=dict(
+            type='YOLOV3Head', num_classes=3, in_channels=[32, 16, 8], out_channels=[32, 16, 8],
+            anchor_generator=dict(type='YOLOAnchorGenerator',
+                                  base_sizes=[[(60, 45), (80, 90), (120, 90)],
+                                              [(30, 30), (30, 60), (60, 30)],
+                                              [(8, 10), (16, 16), (20, 12)]],
+                                  strides=[32, 16, 8]),
+            bbox_coder=dict(type='YOLOBBoxCoder'), featmap_strides=[32, 16, 8],
+            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0,
+                          reduction='sum'),
+            loss_conf=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0,
+                           reduction='sum'),
+            loss_xy=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=2.0,
+                         reduction='sum'),
+            loss_wh=dict(type='MSELoss', loss_weight=2.0, reduction='sum')),
+        train_cfg=dict(assigner=dict(type='GridAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5,
+                                     min_pos_iou=0)),
+        test_cfg=dict(nms_pre=1000, min_bbox_size=0, score_thr=0.05, conf_thr=0.005,
+                      nms=dict(type='nms', iou_threshold=0.45), max_per_img=100))
+    model = build_detector(cfg)
+    model.init_weights()
+    with torch.no_grad():  # confident predictions, so the test path has boxes to keep
+        for conv in model.bbox_head.convs_pred:
+            conv.bias.view(3, -1)[:, 4:] = 1.0
+    return model
+
+
+def batch_of_two():
+    """Two images of different sizes padded into one tensor; the second has no boxes."""
+    g = torch.Generator().manual_seed(0)
+    img = torch.randn(2, 3, 96, 128, generator=g)
+    img[1, :, 80:, :] = 0
+    img[1, :, :, 100:] = 0
+    metas = [dict(img_shape=(96, 128, 3), ori_shape=(48, 64, 3), pad_shape=(96, 128, 3),
+                  scale_factor=np.array([2., 2., 2., 2.], dtype=np.float32), flip=False,
+                  flip_direction=None),
+             dict(img_shape=(80, 100, 3), ori_shape=(80, 100, 3), pad_shape=(96, 128, 3),
+                  scale_factor=np.array([1., 1., 1., 1.], dtype=np.float32), flip=False,
+                  flip_direction=None)]
+    gt_bboxes = [torch.tensor([[4., 6., 40., 50.], [40., 10., 100., 60.], [2., 2., 126., 94.]]),
+                 torch.zeros(0, 4)]
+    gt_labels = [torch.tensor([0, 2, 1]), torch.zeros(0, dtype=torch.long)]
+    return img, metas, gt_bboxes, gt_labels
+
+
+def test_yolov3_config_builds_without_pretrained_weights():
+    cfg = Config.fromfile(str(ROOT / 'configs/yolo/yolov3_d53_mstrain-608_273e_coco.py'))
+    assert cfg.model.test_cfg.conf_thr == 0.005 and cfg.runner.max_epochs == 273
+    model = build_detector(cfg.model)
+    assert type(model).__name__ == 'YOLOV3'
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert shapes['bbox_head.convs_pred.0.weight'] == (255, 1024, 1, 1)
+    assert shapes['bbox_head.convs_bridge.2.conv.weight'] == (256, 128, 3, 3)
+    # MMDetection's yolov3_d53 checkpoint holds 61,949,149 parameters
+    assert sum(p.numel() for p in model.parameters()) == 61949149
+
+
+def test_train_backward_and_test_outputs():
+    torch.manual_seed(0)
+    model = small_yolov3().train()
+    img, metas, gt_bboxes, gt_labels = batch_of_two()
+    losses = model.forward(img, metas, gt_bboxes=gt_bboxes, gt_labels=gt_labels)
+    assert set(losses) == {'loss_cls', 'loss_conf', 'loss_xy', 'loss_wh'}
+    assert all(len(v) == 3 and all(torch.isfinite(x) for x in v) for v in losses.values())
+    loss, _ = model._parse_losses(losses)
+    loss.backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        if not name.startswith('backbone'):
+            # (the backbone's zero-initialised residual BNs block some gradients at init)
+            assert p.grad.abs().sum() > 0, name
+
+    model.eval()
+    with torch.no_grad():
+        results = model.forward([img], [metas], return_loss=False, rescale=True)
+    assert len(results) == 2
+    for res, meta in zip(results, metas):
+        assert len(res) == 3
+        assert all(d.dtype == np.float32 and d.ndim == 2 and d.shape[1] == 5 for d in res)
+        assert sum(len(d) for d in res) > 0
+    # rescale divides by the scale factor: the same detections, halved, for image 0
+    with torch.no_grad():
+        raw = model.simple_test(img, metas, rescale=False)[0]
+    for c in range(3):
+        assert np.allclose(results[0][c][:, :4], raw[c][:, :4] / 2, atol=1e-4)
+
+
+def test_flip_aug_test():
+    torch.manual_seed(0)
+    model = small_yolov3().eval()
+    img = torch.randn(1, 3, 96, 128)
+    flipped = img.flip(-1)
+    meta = dict(img_shape=(96, 128, 3), ori_shape=(96, 128, 3), pad_shape=(96, 128, 3),
+                scale_factor=np.ones(4, dtype=np.float32), flip=False, flip_direction=None)
+    meta_f = dict(meta, flip=True, flip_direction='horizontal')
+    with torch.no_grad():
+        simple = model.simple_test(flipped, [dict(meta)], rescale=True)[0]
+        twice = model.forward([flipped, flipped], [[dict(meta_f)], [dict(meta_f)]],
+                              return_loss=False, rescale=True)[0]
+        both = model.aug_test([img, flipped], [[dict(meta)], [dict(meta_f)]], rescale=True)[0]
+    assert sum(len(d) for d in simple) > 0
+    for c in range(3):
+        ref = simple[c].copy()
+        ref[:, :4] = bbox_flip(ref[:, :4], (96, 128), 'horizontal')
+        ref = ref[np.lexsort((ref[:, 0], -ref[:, 4]))]
+        got = twice[c][np.lexsort((twice[c][:, 0], -twice[c][:, 4]))]
+        assert np.allclose(got, ref, atol=1e-4)
+    assert sum(len(d) for d in both) > 0

@@ -1,0 +1,132 @@
+"""YOLOX: MMDetection checkpoint keys, in-model multi-scale training, training and test
+entry points (no test-time augmentation, as in MMDetection 2.25)."""
+import json
+import pathlib
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from detkit.config import Config
+from detkit.models import build_detector
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+COMPAT = pathlib.Path('/work/shared/compat')
+
+
+def small_yolox(**kw):
+    cfg = dict(
+        type='YOLOX', input_size=(96, 128), random_size_range=(2, 4), random_size_interval=1,
+        backbone=dict(type='CSPDarknet', deepen_factor=0.33, widen_factor=0.125),
+        neck=dict(type='YOLOXPAFPN', in_channels=[32, 64, 128], out_channels=32,
+                  num_csp_blocks=1),
+        bbox_head=dict(type='YOLOXHead', num_classes=3, in_channels=32, feat_channels=32),
+        train_cfg=dict(assigner=dict(type='SimOTAAssigner', center_radius=2.5)),
+        test_cfg=dict(score_thr=0.01, nms=dict(type='nms', iou_threshold=0.65)))
+    cfg.update(kw)
+    model = build_detector(cfg)
+    model.init_weights()
+    return model
+
+
+def batch_of_two():
+    """Two images of different sizes padded into one tensor; the second has no boxes."""
+    g = torch.Generator().manual_seed(0)
+    img = torch.randn(2, 3, 96, 128, generator=g)
+    img[1, :, 80:, :] = 0
+    img[1, :, :, 100:] = 0
+    metas = [dict(img_shape=(96, 128, 3), ori_shape=(48, 64, 3), pad_shape=(96, 128, 3),
+                  scale_factor=np.array([2., 2., 2., 2.], dtype=np.float32), flip=False,
+                  flip_direction=None),
+             dict(img_shape=(80, 100, 3), ori_shape=(80, 100, 3), pad_shape=(96, 128, 3),
+                  scale_factor=np.array([1., 1., 1., 1.], dtype=np.float32), flip=False,
+                  flip_direction=None)]
+    gt_bboxes = [torch.tensor([[4., 6., 40., 50.], [40., 10., 100., 60.], [2., 2., 126., 94.]]),
+                 torch.zeros(0, 4)]
+    gt_labels = [torch.tensor([0, 2, 1]), torch.zeros(0, dtype=torch.long)]
+    return img, metas, gt_bboxes, gt_labels
+
+
+def test_yolox_s_config_matches_mmdetection_state_dict():
+    cfg = Config.fromfile(str(ROOT / 'configs/yolox/yolox_s_8x8_300e_coco.py'))
+    model = build_detector(cfg.model)
+    ref = json.loads((COMPAT / 'yolox_s_8x8_300e_coco.json').read_text())
+    ours = [[k, list(v.shape)] for k, v in model.state_dict().items()]
+    assert ours == ref['state_dict']
+    assert sum(p.numel() for p in model.parameters()) == ref['num_params']
+    assert type(model).__name__ == ref['detector_type']
+    assert [h.type for h in cfg.custom_hooks] == ['YOLOXModeSwitchHook', 'SyncNormHook',
+                                                  'ExpMomentumEMAHook']
+    assert cfg.lr_config.policy == 'YOLOX' and cfg.data.train.type == 'MultiImageMixDataset'
+
+
+def test_multiscale_resize_of_images_and_boxes():
+    model = small_yolox()
+    img, metas, gt_bboxes, gt_labels = batch_of_two()
+    # at the default size nothing changes
+    same_img, same_gt = model._preprocess(img, gt_bboxes)
+    assert same_img is img and same_gt is gt_bboxes
+    model._input_size = (48, 96)
+    small_img, small_gt = model._preprocess(img, gt_bboxes)
+    assert small_img.shape == (2, 3, 48, 96)
+    assert torch.allclose(small_gt[0], gt_bboxes[0] * torch.tensor([0.75, 0.5, 0.75, 0.5]))
+    assert small_gt[1].shape == (0, 4)
+    assert torch.equal(gt_bboxes[0][0], torch.tensor([4., 6., 40., 50.]))  # caller's untouched
+
+    # a new size after every random_size_interval iterations, drawn from Python's random
+    model = small_yolox()
+    model.train()
+    random.seed(3)
+    expected = random.randint(2, 4)
+    random.seed(3)
+    model.forward(img, metas, gt_bboxes=gt_bboxes, gt_labels=gt_labels)
+    assert model._input_size == (32 * expected, 32 * int(128 / 96 * expected))
+    assert model._progress_in_iter == 1
+
+
+def test_train_backward_and_test_outputs():
+    torch.manual_seed(0)
+    model = small_yolox(random_size_interval=10).train()
+    img, metas, gt_bboxes, gt_labels = batch_of_two()
+    losses = model.forward(img, metas, gt_bboxes=gt_bboxes, gt_labels=gt_labels)
+    assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_obj'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    loss, _ = model._parse_losses(losses)
+    loss.backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        if 'reg_convs' in name or 'conv_obj' in name:
+            # the objectness loss covers every prior; the class loss only the
+            # positives, which need not fall on every level
+            assert p.grad.abs().sum() > 0, name
+    assert sum(p.grad.abs().sum() for p in model.bbox_head.multi_level_conv_cls.parameters()) > 0
+    model.bbox_head.use_l1 = True
+    assert 'loss_l1' in model.forward(img, metas, gt_bboxes=gt_bboxes, gt_labels=gt_labels)
+
+    model.eval()
+    with torch.no_grad():
+        # above the prior of 0.01 * 0.01, so the 0.01 threshold keeps detections
+        for conv in list(model.bbox_head.multi_level_conv_cls) + list(
+                model.bbox_head.multi_level_conv_obj):
+            conv.bias.fill_(1.0)
+        results = model.forward([img], [metas], return_loss=False, rescale=True)
+        raw = model.simple_test(img, metas, rescale=False)
+    assert len(results) == 2
+    for res in results:
+        assert len(res) == 3
+        assert all(d.dtype == np.float32 and d.ndim == 2 and d.shape[1] == 5 for d in res)
+    assert sum(len(d) for d in results[0]) > 0
+    for c in range(3):
+        assert np.allclose(results[0][c][:, :4], raw[0][c][:, :4] / 2, atol=1e-4)
+        assert np.allclose(results[1][c], raw[1][c])
+
+
+def test_no_test_time_augmentation_like_mmdetection():
+    model = small_yolox().eval()
+    img = torch.randn(1, 3, 96, 128)
+    meta = dict(img_shape=(96, 128, 3), ori_shape=(96, 128, 3), pad_shape=(96, 128, 3),
+                scale_factor=np.ones(4, dtype=np.float32), flip=False, flip_direction=None)
+    meta_f = dict(meta, flip=True, flip_direction='horizontal')
+    with pytest.raises(TypeError, match='YOLOXHead does not support test-time augmentation'):
+        model.forward([img, img.flip(-1)], [[meta], [meta_f]], return_loss=False)
