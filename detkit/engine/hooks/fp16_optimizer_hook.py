@@ -16,8 +16,8 @@ class Fp16OptimizerHook(OptimizerHook):
     """Run forward passes under autocast; scale the loss on CUDA.
 
     On CUDA the forward runs in float16 under ``torch.autocast`` and the loss
-    goes through a ``GradScaler`` (``loss_scale``: a float for a fixed initial
-    scale, 'dynamic', or a dict of GradScaler arguments); the scaler's state is
+    goes through a ``GradScaler`` (``loss_scale``: a number for a static scale,
+    'dynamic', or a dict of GradScaler arguments); the scaler's state is
     kept in ``runner.meta['fp16']['loss_scaler']`` so it is checkpointed and
     resumed. On CPU the forward runs in bfloat16, whose float32-sized exponent
     needs no loss scaling. Parameters, gradients and the optimizer stay float32.
@@ -42,10 +42,13 @@ class Fp16OptimizerHook(OptimizerHook):
         distributed: bool = True,
     ):
         super().__init__(grad_clip=grad_clip)
+        self._scale_update_param: Optional[float] = None
         if loss_scale == 'dynamic':
             self._scaler_args: dict = {}
         elif isinstance(loss_scale, (int, float)) and not isinstance(loss_scale, bool):
             self._scaler_args = dict(init_scale=float(loss_scale))
+            # mmcv: a number is a static scale, put back after every update
+            self._scale_update_param = float(loss_scale)
         elif isinstance(loss_scale, dict):
             self._scaler_args = dict(loss_scale)
         else:
@@ -83,7 +86,7 @@ class Fp16OptimizerHook(OptimizerHook):
         self.loss_scaler.unscale_(runner.optimizer)
         self._clip_and_log(runner)
         self.loss_scaler.step(runner.optimizer)  # skipped if the grads hold inf/nan
-        self.loss_scaler.update()
+        self.loss_scaler.update(self._scale_update_param)
         if runner.meta is None:
             runner.meta = {}
         runner.meta.setdefault('fp16', {})['loss_scaler'] = self.loss_scaler.state_dict()
