@@ -6,8 +6,14 @@ from detkit.models.backbones import Darknet
 from detkit.models.layers.darknet_res_block import ResBlock
 
 
-def test_layout_and_shapes():
-    m = Darknet().eval()
+@pytest.fixture(scope='module')
+def darknet():
+    # one 40M-parameter build shared by the tests below (freezing does not change outputs)
+    return Darknet(frozen_stages=2)
+
+
+def test_layout_and_shapes(darknet):
+    m = darknet.eval()
     assert m.cr_blocks == ['conv1'] + [f'conv_res_block{i}' for i in range(1, 6)]
     sd = m.state_dict()
     assert sd['conv1.conv.weight'].shape == (32, 3, 3, 3)
@@ -32,8 +38,8 @@ def test_res_block():
         ResBlock(7)
 
 
-def test_frozen_and_errors():
-    m = Darknet(frozen_stages=2).train()
+def test_frozen_and_errors(darknet):
+    m = darknet.train()
     assert not any(p.requires_grad for p in m.conv1.parameters())
     assert not any(p.requires_grad for p in m.conv_res_block1.parameters())
     assert all(p.requires_grad for p in m.conv_res_block2.parameters())
