@@ -15,6 +15,16 @@ def step_exponent(progress: int, step: Union[int, list]) -> int:
     return next((i for i, s in enumerate(step) if progress < s), len(step))
 
 
+def check_step(name: str, step: Any) -> Union[int, list]:
+    """``step`` as a positive int or a list of positive ints (a tuple becomes a list)."""
+    if isinstance(step, (list, tuple)):
+        if all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in step):
+            return list(step)
+    elif isinstance(step, int) and not isinstance(step, bool) and step > 0:
+        return step
+    raise TypeError(f'{name}: step must be a positive int or a list of them, but got {step!r}')
+
+
 @HOOKS.register_module()
 class StepLrUpdaterHook(LrUpdaterHook):
     """``lr = max(base_lr * gamma ** k, min_lr)``, k = the number of passed steps.
@@ -34,15 +44,7 @@ class StepLrUpdaterHook(LrUpdaterHook):
         min_lr: Optional[float] = None,
         **kwargs: Any,
     ):
-        if isinstance(step, list):
-            if not all(isinstance(s, int) and s > 0 for s in step):
-                raise ValueError(f'StepLrUpdaterHook: step must be positive ints, but got {step}')
-        elif not (isinstance(step, int) and step > 0):
-            raise TypeError(
-                f'StepLrUpdaterHook: step must be a positive int or a list of them, '
-                f'but got {step!r}'
-            )
-        self.step = step
+        self.step = check_step(type(self).__name__, step)
         self.gamma = gamma
         self.min_lr = min_lr
         super().__init__(**kwargs)

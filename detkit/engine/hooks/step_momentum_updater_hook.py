@@ -6,7 +6,7 @@ from typing import Any, Optional, Union
 
 from ...registry import HOOKS
 from .momentum_updater_hook import MomentumUpdaterHook
-from .step_lr_updater_hook import step_exponent
+from .step_lr_updater_hook import check_step, step_exponent
 
 
 @HOOKS.register_module()
@@ -20,14 +20,7 @@ class StepMomentumUpdaterHook(MomentumUpdaterHook):
         min_momentum: Optional[float] = None,
         **kwargs: Any,
     ):
-        if not (isinstance(step, int) and step > 0) and not (
-            isinstance(step, list) and all(isinstance(s, int) and s > 0 for s in step)
-        ):
-            raise TypeError(
-                'StepMomentumUpdaterHook: step must be a positive int or a list of '
-                f'them, but got {step!r}'
-            )
-        self.step = step
+        self.step = check_step(type(self).__name__, step)
         self.gamma = gamma
         self.min_momentum = min_momentum
         super().__init__(**kwargs)

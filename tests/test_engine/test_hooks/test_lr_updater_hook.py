@@ -245,3 +245,11 @@ def test_argument_errors_name_the_hook():
         HOOKS.build(dict(type='CyclicLrUpdaterHook', by_epoch=True))
     with pytest.raises(TypeError, match='LrUpdaterHook'):
         HOOKS.get('CosineAnnealingLrUpdaterHook').__mro__[1]()  # the abstract base
+
+
+def test_step_accepts_a_tuple_and_rejects_bad_steps():
+    assert StepLrUpdaterHook(step=(8, 11)).step == [8, 11]
+    with pytest.raises(TypeError, match='positive int or a list'):
+        StepLrUpdaterHook(step=[8, 0])
+    with pytest.raises(TypeError, match='positive int or a list'):
+        StepLrUpdaterHook(step=2.5)
