@@ -18,6 +18,7 @@ from .exp_momentum_ema_hook import ExpMomentumEMAHook
 from .fixed_lr_updater_hook import FixedLrUpdaterHook
 from .flat_cosine_annealing_lr_updater_hook import FlatCosineAnnealingLrUpdaterHook
 from .fp16_optimizer_hook import Fp16OptimizerHook
+from .gradient_cumulative_fp16_optimizer_hook import GradientCumulativeFp16OptimizerHook
 from .gradient_cumulative_optimizer_hook import GradientCumulativeOptimizerHook
 from .hook import Hook
 from .inv_lr_updater_hook import InvLrUpdaterHook
@@ -64,6 +65,7 @@ __all__ = [
     'FixedLrUpdaterHook',
     'FlatCosineAnnealingLrUpdaterHook',
     'Fp16OptimizerHook',
+    'GradientCumulativeFp16OptimizerHook',
     'GradientCumulativeOptimizerHook',
     'Hook',
     'InvLrUpdaterHook',

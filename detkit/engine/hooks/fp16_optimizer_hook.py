@@ -76,13 +76,22 @@ class Fp16OptimizerHook(OptimizerHook):
     def after_train_iter(self, runner: Any) -> None:
         runner.model.zero_grad()
         runner.optimizer.zero_grad()
-        loss = runner.outputs['loss']
+        self.backward(runner.outputs['loss'])
+        self.step(runner)
+
+    def backward(self, loss: Any) -> None:
+        """Back-propagate ``loss``, scaled when a GradScaler is in use."""
         if self.loss_scaler is None:
             loss.backward()
+        else:
+            self.loss_scaler.scale(loss).backward()
+
+    def step(self, runner: Any) -> None:
+        """Unscale, clip (logging grad_norm) and step; update and checkpoint the scaler."""
+        if self.loss_scaler is None:
             self._clip_and_log(runner)
             runner.optimizer.step()
             return
-        self.loss_scaler.scale(loss).backward()
         self.loss_scaler.unscale_(runner.optimizer)
         self._clip_and_log(runner)
         self.loss_scaler.step(runner.optimizer)  # skipped if the grads hold inf/nan

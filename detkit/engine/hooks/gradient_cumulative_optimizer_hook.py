@@ -64,8 +64,14 @@ class GradientCumulativeOptimizerHook(OptimizerHook):
         factor = (
             self.cumulative_iters if runner.iter < self.divisible_iters else self.remainder_iters
         )
-        (runner.outputs['loss'] / factor).backward()
+        self._backward(runner.outputs['loss'] / factor)
         if self.every_n_iters(runner, self.cumulative_iters) or self.is_last_iter(runner):
-            self._clip_and_log(runner)
-            runner.optimizer.step()
+            self._step(runner)
             runner.optimizer.zero_grad()
+
+    def _backward(self, loss: Any) -> None:
+        loss.backward()
+
+    def _step(self, runner: Any) -> None:
+        self._clip_and_log(runner)
+        runner.optimizer.step()
