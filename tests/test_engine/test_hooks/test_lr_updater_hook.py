@@ -253,3 +253,18 @@ def test_step_accepts_a_tuple_and_rejects_bad_steps():
         StepLrUpdaterHook(step=[8, 0])
     with pytest.raises(TypeError, match='positive int or a list'):
         StepLrUpdaterHook(step=2.5)
+
+
+@pytest.mark.parametrize('by_epoch', [True, False])
+@pytest.mark.parametrize('warmup', ['constant', 'linear', 'exp'])
+def test_every_warmup_with_by_epoch_and_by_iter_policies(warmup, by_epoch):
+    # 6 warmup iterations cross the first epoch boundary (4 iterations per epoch)
+    lrs, _ = record(
+        dict(policy='fixed', by_epoch=by_epoch, warmup=warmup, warmup_iters=6, warmup_ratio=0.2)
+    )
+    factor = {
+        'constant': lambda i: 0.2,
+        'linear': lambda i: 1 - (1 - i / 6) * (1 - 0.2),
+        'exp': lambda i: 0.2 ** (1 - i / 6),
+    }[warmup]
+    close(lrs, [0.1 * factor(i) for i in range(6)] + [0.1] * 6)
