@@ -3,6 +3,7 @@
 from .base_ema_hook import BaseEMAHook
 from .check_invalid_loss_hook import CheckInvalidLossHook
 from .checkpoint_hook import CheckpointHook
+from .closure_hook import ClosureHook
 from .cosine_annealing_lr_updater_hook import CosineAnnealingLrUpdaterHook
 from .cosine_annealing_momentum_updater_hook import CosineAnnealingMomentumUpdaterHook
 from .cosine_restart_lr_updater_hook import CosineRestartLrUpdaterHook
@@ -50,6 +51,7 @@ __all__ = [
     'BaseEMAHook',
     'CheckInvalidLossHook',
     'CheckpointHook',
+    'ClosureHook',
     'CosineAnnealingLrUpdaterHook',
     'CosineAnnealingMomentumUpdaterHook',
     'CosineRestartLrUpdaterHook',

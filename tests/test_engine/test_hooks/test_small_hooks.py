@@ -156,3 +156,16 @@ def test_sync_buffers_hook_single_process_keeps_buffers():
     runner.register_hook(SyncBuffersHook())
     runner.run([toy_loader()], [('train', 1)])
     assert runner.model.stat.item() == 3.0
+
+
+def test_closure_hook():
+    from detkit.engine import ClosureHook
+
+    epochs = []
+    runner = make_runner(epochs=2)
+    runner.register_hook(ClosureHook('after_train_epoch', lambda r: epochs.append(r.epoch)))
+    runner.run([toy_loader()], [('train', 1)])
+    assert epochs == [0, 1]
+    assert 'after_train_epoch:\n(NORMAL      ) ClosureHook' in runner.get_hook_info()
+    with pytest.raises(ValueError, match="did you mean 'after_train_iter'"):
+        ClosureHook('after_train_iters', print)
