@@ -45,11 +45,14 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
         reduction (str): 'none' (returned as is), 'mean' or 'sum'.
 
     Returns:
-        Tensor: a scalar, or ``loss`` itself for 'none'.
+        Tensor: a scalar, or ``loss`` itself for 'none'. The mean of an empty loss
+        is 0 (MMDetection gives NaN).
     """
     check_reduction(reduction)
     if reduction == 'mean':
-        return loss.mean()
+        # the mean of nothing (no samples) is 0 here, not NaN, so one empty batch
+        # cannot poison training; the sum keeps the graph
+        return loss.mean() if loss.numel() else loss.sum()
     if reduction == 'sum':
         return loss.sum()
     return loss
@@ -84,6 +87,9 @@ def weight_reduce_loss(loss: Tensor, weight: Optional[Tensor] = None, reduction:
         Tensor: the reduced (or, for 'none', weighted element-wise) loss.
     """
     check_reduction(reduction)
+    if weight is not None and weight.numel() == 0 and loss.dim() == 0:
+        # kernels return a zero scalar for empty inputs; the empty weight weighs nothing
+        weight = None
     if weight is not None:
         _check_weight(loss, weight)
         loss = loss * weight

@@ -63,3 +63,22 @@ def test_reduction_override_and_loss_weight():
     assert loss(pred, target, reduction_override='sum').item() == pytest.approx(8.0)
     assert torch.equal(loss(pred, target, reduction_override='none'), torch.tensor([2., 6.]))
     assert loss(pred, target, avg_factor=4).item() == pytest.approx(2.0, rel=1e-6)
+
+
+@pytest.mark.parametrize('name', ['IoULoss', 'GIoULoss', 'DIoULoss', 'CIoULoss', 'BoundedIoULoss',
+                                  'MSELoss', 'L1Loss', 'SmoothL1Loss', 'BalancedL1Loss'])
+def test_empty_inputs_give_zero_with_graph(name):
+    loss = LOSSES.build(dict(type=name))
+    pred = torch.zeros(0, 4, requires_grad=True)
+    target, weight = torch.zeros(0, 4), torch.zeros(0, 4)
+    for out in (loss(pred, target), loss(pred, target, weight), loss(pred, target, avg_factor=3)):
+        assert out.item() == 0
+    out.backward()
+    assert pred.grad is not None and pred.grad.shape == (0, 4)
+
+
+def test_empty_classification_losses():
+    for cfg in (dict(type='FocalLoss'), dict(type='CrossEntropyLoss'),
+                dict(type='CrossEntropyLoss', use_sigmoid=True)):
+        out = LOSSES.build(cfg)(torch.zeros(0, 5), torch.zeros(0, dtype=torch.long))
+        assert out.item() == 0, cfg

@@ -48,9 +48,10 @@ def bbox_overlaps(bboxes1: Tensor, bboxes2: Tensor, mode: str = 'iou', is_aligne
     if is_aligned and rows != cols:
         raise ValueError(f'bbox_overlaps(is_aligned=True) needs as many boxes on both sides, '
                          f'but got {rows} and {cols}')
-    if rows * cols == 0:
+    if rows * cols == 0 and not (bboxes1.requires_grad or bboxes2.requires_grad):
         return bboxes1.new_zeros(batch + ((rows,) if is_aligned else (rows, cols)))
-
+    # (empty inputs that need a gradient go through the arithmetic below, which keeps
+    # the graph: a loss over zero boxes must still backward)
     area1 = (bboxes1[..., 2] - bboxes1[..., 0]) * (bboxes1[..., 3] - bboxes1[..., 1])
     area2 = (bboxes2[..., 2] - bboxes2[..., 0]) * (bboxes2[..., 3] - bboxes2[..., 1])
     if is_aligned:
