@@ -228,3 +228,44 @@ def test_single_process_fallbacks():
         finally:
             os.environ.clear()
             os.environ.update(env)
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(k, raising=False)
+    calls = []
+    monkeypatch.setattr(dist, 'init_process_group', lambda **kw: calls.append(kw))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    return calls
+
+
+def test_init_dist_slurm_environment(clean_env, monkeypatch):
+    import detkit.engine.dist_utils as du
+
+    monkeypatch.setenv('SLURM_PROCID', '3')
+    monkeypatch.setenv('SLURM_NTASKS', '4')
+    monkeypatch.setenv('SLURM_NODELIST', 'node[1-2]')
+    monkeypatch.setattr(du.subprocess, 'getoutput', lambda cmd: 'node1')
+    init_dist('slurm', port=29555)
+    assert clean_env == [dict(backend='gloo')]
+    env = {
+        k: os.environ[k] for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
+    }
+    assert env == dict(
+        RANK='3', WORLD_SIZE='4', LOCAL_RANK='0', MASTER_ADDR='node1', MASTER_PORT='29555'
+    )
+
+
+def test_init_dist_mpi_environment(clean_env, monkeypatch):
+    monkeypatch.setenv('OMPI_COMM_WORLD_LOCAL_RANK', '1')
+    monkeypatch.setenv('OMPI_COMM_WORLD_SIZE', '2')
+    monkeypatch.setenv('OMPI_COMM_WORLD_RANK', '1')
+    monkeypatch.setenv('MASTER_ADDR', '10.0.0.1')
+    init_dist('mpi', backend='gloo', timeout=None)
+    assert clean_env == [dict(backend='gloo', timeout=None)]
+    assert (os.environ['RANK'], os.environ['WORLD_SIZE'], os.environ['MASTER_PORT']) == (
+        '1',
+        '2',
+        '29500',
+    )
