@@ -28,7 +28,13 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from detkit.datasets import SHAPE_CLASSES, CocoDataset, build_dataloader, make_synthetic_dataset  # noqa: E402
+from detkit.datasets import (  # noqa: E402
+    SHAPE_CLASSES,
+    CocoDataset,
+    RepeatDataset,
+    build_dataloader,
+    make_synthetic_dataset,
+)
 
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 TRAIN_PIPELINE = [
@@ -76,22 +82,33 @@ def _mem_kb(pid: int) -> tuple[int, int]:
     return rss, uss
 
 
-def throughput(root: str, workers: int, num_images: int) -> float:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of live processes, from /proc (children not yet reaped)."""
+    tick = os.sysconf('SC_CLK_TCK')
+    total = 0
+    for pid in pids:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def throughput(root: str, workers: int, num_images: int) -> tuple[float, float]:
+    """(images/s, CPU seconds per image summed over the main process and its workers)."""
     ds = CocoDataset(ann_file=osp.join(root, 'annotations', 'instances_train2017.json'),
                      img_prefix=osp.join(root, 'train2017'), classes=SHAPE_CLASSES,
                      pipeline=TRAIN_PIPELINE)
+    # long enough for one pass: no worker restart inside the timed part
+    ds = RepeatDataset(ds, times=num_images // len(ds) + 2)
     dl = build_dataloader(ds, samples_per_gpu=2, workers_per_gpu=workers, dist=False, seed=0)
     it = iter(dl)
     next(it)  # start-up (worker fork, first batch) is not throughput
-    n, t0 = 0, time.perf_counter()
+    pids = [os.getpid()] + [w.pid for w in getattr(it, '_workers', [])]
+    n, t0, c0 = 0, time.perf_counter(), _cpu_seconds(pids)
     while n < num_images:
-        try:
-            batch = next(it)
-        except StopIteration:
-            it = iter(dl)
-            continue
-        n += batch['img'].shape[0]
-    return n / (time.perf_counter() - t0)
+        n += next(it)['img'].shape[0]
+    dt, cpu = time.perf_counter() - t0, _cpu_seconds(pids) - c0
+    return n / dt, cpu / n
 
 
 def _big_annotation(root: str, records: int) -> str:
@@ -155,13 +172,17 @@ def main() -> None:
         print(f'generated 100 synthetic 320 px images in {time.perf_counter() - t0:.1f} s')
         print('\nFaster R-CNN COCO train pipeline, batch 2 (images/s):')
         runs: dict = {0: [], 2: []}
+        cpus: dict = {0: [], 2: []}
         for _ in range(args.repeats):  # alternate, so that load changes hit both alike
             for workers in runs:
-                runs[workers].append(throughput(root, workers, args.num_images))
+                rate, cpu = throughput(root, workers, args.num_images)
+                runs[workers].append(rate)
+                cpus[workers].append(cpu)
         rates = {w: float(np.median(r)) for w, r in runs.items()}
         for workers, r in runs.items():
             print(f'  workers={workers}: {rates[workers]:7.1f} images/s (median; runs: '
-                  f'{", ".join(f"{x:.1f}" for x in r)})')
+                  f'{", ".join(f"{x:.1f}" for x in r)}), '
+                  f'{1000 * float(np.median(cpus[workers])):.0f} CPU ms per image')
         print(f'  ratio 2 workers / 0 workers: {rates[2] / rates[0]:.2f}')
 
         ann = _big_annotation(root, args.records)
