@@ -33,7 +33,14 @@ from .log_buffer import LogBuffer
 from .priority import Priority, get_priority, priority_name
 from .rng_state import get_rng_state, set_rng_state
 from .training_hooks import build_logger_hooks, build_policy_hook, build_typed_hook
-from .utils import group_momentum, model_device, param_group_values, to_device, unwrap_model
+from .utils import (
+    gpu_count_from_config_text,
+    group_momentum,
+    model_device,
+    param_group_values,
+    to_device,
+    unwrap_model,
+)
 
 
 class BaseRunner:
@@ -320,6 +327,11 @@ class BaseRunner:
         meta = dict(ckpt['meta'])
         self._epoch = meta['epoch']
         self._iter = meta['iter']
+        previous = gpu_count_from_config_text(meta.get('config'))
+        if previous is not None and previous != self.world_size:
+            # the same number of images seen, in iterations of the new total batch size
+            self._iter = int(self._iter * previous / self.world_size)
+            self.logger.info('the iteration number is changed due to change of GPU number')
         rng_state = meta.pop('rng_state', None)
         hook_msgs = dict((self.meta or {}).get('hook_msgs', {}))
         hook_msgs.update(meta.get('hook_msgs', {}))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+import ast
+from typing import Any, Callable, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -61,3 +62,40 @@ def group_momentum(group: dict) -> float:
     if 'betas' in group:
         return group['betas'][0]
     return 0
+
+
+def gpu_count_from_config_text(text: Optional[str]) -> Optional[int]:
+    """``len(gpu_ids)`` of a dumped config (``gpu_ids = range(0, 8)`` or ``[0, 1]``), else None.
+
+    The text comes from a checkpoint, so it is parsed, never executed: only a
+    list/tuple literal or ``range`` with literal arguments is understood.
+    """
+    if not isinstance(text, str):
+        return None
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == 'gpu_ids'
+        ):
+            continue
+        value = node.value
+        try:
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id == 'range'
+                and not value.keywords
+            ):
+                count = len(range(*[ast.literal_eval(a) for a in value.args]))
+            else:
+                count = len(ast.literal_eval(value))
+        except (ValueError, TypeError, SyntaxError):
+            return None
+        return count or None
+    return None

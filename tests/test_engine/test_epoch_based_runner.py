@@ -271,3 +271,14 @@ def test_meta_passes_through_to_checkpoints(tmp_path):
     assert set(saved['rng_state']) >= {'python', 'numpy', 'torch'}
     assert 'rng_state' not in runner.meta  # only the checkpoint carries it
     assert runner.meta['hook_msgs']['last_ckpt'] == str(tmp_path / 'epoch_1.pth')
+
+
+def test_resume_rescales_iterations_for_a_new_gpu_count(tmp_path):
+    model = ToyModel()
+    runner = _runner(model, tmp_path)
+    runner._epoch, runner._iter = 1, 5
+    runner.meta['config'] = "gpu_ids = range(0, 8)\nmodel = dict(type='X')\n"
+    runner.save_checkpoint(str(tmp_path))
+    resumed = _runner(ToyModel(), tmp_path)
+    resumed.resume(str(tmp_path / 'latest.pth'))
+    assert resumed.epoch == 2 and resumed.iter == 5 * 8  # 8 GPUs then, 1 process now

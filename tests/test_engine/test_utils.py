@@ -34,3 +34,15 @@ def test_unwrap_and_device():
     assert unwrap_model(torch.nn.DataParallel(m)) is m and unwrap_model(m) is m
     assert model_device(m) == torch.device('cpu')
     assert model_device(torch.nn.Module()) == torch.device('cpu')
+
+
+def test_gpu_count_from_config_text():
+    from detkit.engine.utils import gpu_count_from_config_text
+
+    assert gpu_count_from_config_text('a = 1\ngpu_ids = range(0, 8)\n') == 8
+    assert gpu_count_from_config_text('gpu_ids = [0, 1]') == 2
+    assert gpu_count_from_config_text('gpu_ids = range(2)') == 2
+    assert gpu_count_from_config_text('x = 1') is None
+    assert gpu_count_from_config_text("gpu_ids = __import__('os').getpid()") is None  # not run
+    assert gpu_count_from_config_text('gpu_ids = [') is None
+    assert gpu_count_from_config_text(None) is None
