@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
@@ -41,7 +42,8 @@ class LoggerHook(Hook, metaclass=ABCMeta):
 
     @staticmethod
     def is_scalar(val: Any, include_np: bool = True, include_torch: bool = True) -> bool:
-        if isinstance(val, (int, float)) and not isinstance(val, bool):
+        """A number (numpy scalars included), a 0-d array or a one-element tensor."""
+        if isinstance(val, numbers.Number):
             return True
         if include_np and isinstance(val, np.ndarray) and val.ndim == 0:
             return True

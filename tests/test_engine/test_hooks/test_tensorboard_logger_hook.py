@@ -61,3 +61,12 @@ def test_custom_log_dir(tmp_path, fake_tensorboard):
     runner.register_hook(TensorboardLoggerHook(log_dir=str(tmp_path / 'tb'), interval=1))
     runner.run([toy_loader(4, 2)], [('train', 1)])
     assert fake_tensorboard.instances[0].log_dir == str(tmp_path / 'tb')
+
+
+def test_scalar_kinds():
+    import numpy as np
+    import torch
+
+    is_scalar = TensorboardLoggerHook.is_scalar
+    assert all(is_scalar(v) for v in (1, 2.5, np.float32(1), np.array(3.0), torch.tensor([2.0])))
+    assert not any(is_scalar(v) for v in ('1', [1.0], np.ones(2), torch.ones(2)))
