@@ -39,7 +39,8 @@ def test_retinanet_builds_with_mmdet_state_dict(no_network):
     assert ours == ref['state_dict']
     assert sum(p.numel() for p in model.parameters()) == ref['num_params']
     assert type(model).__name__ == ref['detector_type']
-    assert not model.bbox_head.sampling and type(model.bbox_head.sampler).__name__ == 'PseudoSampler'
+    assert not model.bbox_head.sampling
+    assert type(model.bbox_head.sampler).__name__ == 'PseudoSampler'
 
 
 def test_retinanet_config_values():

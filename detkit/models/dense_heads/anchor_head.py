@@ -10,8 +10,7 @@ from torch import Tensor
 
 from ...registry import HEADS
 from ..builder import build_loss
-from ..task_modules import (build_assigner, build_bbox_coder, build_prior_generator,
-                            build_sampler)
+from ..task_modules import build_assigner, build_bbox_coder, build_prior_generator, build_sampler
 from ..task_modules.prior_generators import anchor_inside_flags, images_to_levels
 from .base_dense_head import BaseDenseHead
 from .dense_utils import multi_apply, unmap
@@ -63,19 +62,21 @@ class AnchorHead(BaseDenseHead):
         init_cfg (dict | list[dict], optional): initialisation config.
     """
 
+    # dict defaults are MMDetection's (the public contract); builders copy them, never mutate
     def __init__(self, num_classes: int, in_channels: int, feat_channels: int = 256,
-                 anchor_generator: dict = dict(type='AnchorGenerator', scales=[8, 16, 32],
+                 anchor_generator: dict = dict(type='AnchorGenerator', scales=[8, 16, 32],  # noqa: B006
                                                ratios=[0.5, 1.0, 2.0],
                                                strides=[4, 8, 16, 32, 64]),
-                 bbox_coder: dict = dict(type='DeltaXYWHBBoxCoder', clip_border=True,
+                 bbox_coder: dict = dict(type='DeltaXYWHBBoxCoder', clip_border=True,  # noqa: B006
                                          target_means=(.0, .0, .0, .0),
                                          target_stds=(1.0, 1.0, 1.0, 1.0)),
                  reg_decoded_bbox: bool = False,
-                 loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=True,
+                 loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=True,  # noqa: B006
                                        loss_weight=1.0),
-                 loss_bbox: dict = dict(type='SmoothL1Loss', beta=1.0 / 9.0, loss_weight=1.0),
+                 loss_bbox: dict = dict(type='SmoothL1Loss', beta=1.0 / 9.0,  # noqa: B006
+                                        loss_weight=1.0),
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
-                 init_cfg: Union[dict, list, None] = dict(type='Normal', layer='Conv2d',
+                 init_cfg: Union[dict, list, None] = dict(type='Normal', layer='Conv2d',  # noqa: B006
                                                           std=0.01)):
         super().__init__(init_cfg)
         name = type(self).__name__
@@ -102,7 +103,7 @@ class AnchorHead(BaseDenseHead):
                 if _type_name(loss_cls) in _NO_SAMPLING_LOSSES:
                     warnings.warn(f'{name}: train_cfg.sampler is ignored with '
                                   f'{_type_name(loss_cls)}, which weighs all anchors; delete '
-                                  f'the sampler from the config')
+                                  f'the sampler from the config', stacklevel=2)
                     sampler_cfg = None
                 else:
                     self.sampling = True
@@ -116,13 +117,15 @@ class AnchorHead(BaseDenseHead):
     @property
     def num_anchors(self) -> int:
         """Deprecated alias of ``num_base_priors``."""
-        warnings.warn('num_anchors is deprecated, use num_base_priors', DeprecationWarning)
+        warnings.warn('num_anchors is deprecated, use num_base_priors', DeprecationWarning,
+                      stacklevel=2)
         return self.prior_generator.num_base_priors[0]
 
     @property
     def anchor_generator(self) -> Any:
         """Deprecated alias of ``prior_generator``."""
-        warnings.warn('anchor_generator is deprecated, use prior_generator', DeprecationWarning)
+        warnings.warn('anchor_generator is deprecated, use prior_generator', DeprecationWarning,
+                      stacklevel=2)
         return self.prior_generator
 
     def _init_layers(self) -> None:

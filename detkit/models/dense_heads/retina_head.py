@@ -40,10 +40,10 @@ class RetinaHead(AnchorHead):
 
     def __init__(self, num_classes: int, in_channels: int, stacked_convs: int = 4,
                  conv_cfg: Optional[dict] = None, norm_cfg: Optional[dict] = None,
-                 anchor_generator: dict = dict(type='AnchorGenerator', octave_base_scale=4,
-                                               scales_per_octave=3, ratios=[0.5, 1.0, 2.0],
-                                               strides=[8, 16, 32, 64, 128]),
-                 init_cfg: Union[dict, list, None] = dict(
+                 anchor_generator: dict = dict(  # noqa: B006 (MMDetection's default, not mutated)
+                     type='AnchorGenerator', octave_base_scale=4, scales_per_octave=3,
+                     ratios=[0.5, 1.0, 2.0], strides=[8, 16, 32, 64, 128]),
+                 init_cfg: Union[dict, list, None] = dict(  # noqa: B006
                      type='Normal', layer='Conv2d', std=0.01,
                      override=dict(type='Normal', name='retina_cls', std=0.01, bias_prob=0.01)),
                  **kwargs: Any):

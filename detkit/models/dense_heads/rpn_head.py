@@ -33,7 +33,7 @@ class RPNHead(AnchorHead):
     """
 
     def __init__(self, in_channels: int,
-                 init_cfg: Union[dict, list, None] = dict(type='Normal', layer='Conv2d',
+                 init_cfg: Union[dict, list, None] = dict(type='Normal', layer='Conv2d',  # noqa: B006
                                                           std=0.01),
                  num_convs: int = 1, **kwargs: Any):
         if 'num_classes' in kwargs:
@@ -60,7 +60,7 @@ class RPNHead(AnchorHead):
         self.rpn_reg = nn.Conv2d(self.feat_channels, self.num_base_priors * 4, 1)
 
     def forward_single(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """(B, in_channels, H, W) -> rpn_cls_score (B, A * C', H, W), rpn_bbox_pred (B, A * 4, H, W)."""
+        """(B, C_in, H, W) -> rpn_cls_score (B, A * C', H, W), rpn_bbox_pred (B, A * 4, H, W)."""
         x = F.relu(self.rpn_conv(x), inplace=True)
         return self.rpn_cls(x), self.rpn_reg(x)
 

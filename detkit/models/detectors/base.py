@@ -219,8 +219,8 @@ class BaseDetector(BaseModule, metaclass=ABCMeta):
         Returns:
             ndarray | None: the drawn image, unless it was shown or written.
         """
-        from ...visualization import imshow_det_bboxes  # drawing pulls in matplotlib/cv2
         from ...structures.image_ops import imread
+        from ...visualization import imshow_det_bboxes  # drawing pulls in matplotlib/cv2
         img = imread(img) if isinstance(img, str) else np.array(img)  # a copy: we draw on it
         if isinstance(result, tuple):
             bbox_result, segm_result = result

@@ -40,7 +40,7 @@ class RPN(BaseDetector):
         backbone = copy.deepcopy(backbone)
         if pretrained:
             warnings.warn('pretrained is deprecated, use init_cfg=dict(type="Pretrained", '
-                          'checkpoint=...) in the backbone', DeprecationWarning)
+                          'checkpoint=...) in the backbone', DeprecationWarning, stacklevel=2)
             backbone['pretrained'] = pretrained
         self.backbone = build_backbone(backbone)
         self.neck = build_neck(neck) if neck is not None else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from torch import Tensor
 
@@ -41,7 +41,7 @@ class SingleStageDetector(BaseDetector):
         backbone = copy.deepcopy(backbone)
         if pretrained:
             warnings.warn('pretrained is deprecated, use init_cfg=dict(type="Pretrained", '
-                          'checkpoint=...) in the backbone', DeprecationWarning)
+                          'checkpoint=...) in the backbone', DeprecationWarning, stacklevel=2)
             backbone['pretrained'] = pretrained
         self.backbone = build_backbone(backbone)
         if neck is not None:

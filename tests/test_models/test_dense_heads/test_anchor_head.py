@@ -47,7 +47,8 @@ def test_targets_hand_computed():
     head = one_anchor_head()
     # anchors of a 2x2 map: [-8,-8,8,8], [8,-8,24,8], [-8,8,8,24], [8,8,24,24]
     anchors, flags = head.get_anchors([(2, 2)], [meta()], device='cpu')
-    assert anchors[0][0].tolist() == [[-8, -8, 8, 8], [8, -8, 24, 8], [-8, 8, 8, 24], [8, 8, 24, 24]]
+    assert anchors[0][0].tolist() == [[-8, -8, 8, 8], [8, -8, 24, 8], [-8, 8, 8, 24],
+                                      [8, 8, 24, 24]]
     gt = torch.tensor([[10., 10., 22., 22.]])  # IoU 144/256 = 0.5625 with the last anchor, 0 else
     labels, lw, bt, bw, npos, nneg = head.get_targets(anchors, flags, [gt], [meta()],
                                                       gt_labels_list=[torch.tensor([2])])

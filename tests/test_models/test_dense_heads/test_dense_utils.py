@@ -2,8 +2,7 @@
 import pytest
 import torch
 
-from detkit.models.dense_heads import (filter_scores_and_topk, multi_apply,
-                                       select_single_mlvl, unmap)
+from detkit.models.dense_heads import filter_scores_and_topk, multi_apply, select_single_mlvl, unmap
 
 
 def test_multi_apply_transposes_outputs_and_passes_kwargs():

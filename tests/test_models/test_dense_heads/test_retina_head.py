@@ -36,7 +36,8 @@ def test_structure_and_state_dict_names():
     cls_scores, bbox_preds = head([torch.rand(1, 7, 8, 8), torch.rand(1, 7, 4, 4)])
     assert [c.shape[-1] for c in cls_scores] == [8, 4] and len(bbox_preds) == 2
     # with a norm layer the tower convs lose their bias
-    head = RetinaHead(2, 4, feat_channels=8, stacked_convs=1, norm_cfg=dict(type='GN', num_groups=2))
+    head = RetinaHead(2, 4, feat_channels=8, stacked_convs=1,
+                      norm_cfg=dict(type='GN', num_groups=2))
     assert head.cls_convs[0].conv.bias is None and 'cls_convs.0.gn.weight' in head.state_dict()
 
 
@@ -93,8 +94,9 @@ def test_loss_names_and_finite_values_with_an_empty_image():
     feats = [torch.randn(2, 8, 8, 8), torch.randn(2, 8, 4, 4)]
     metas = [dict(img_shape=(64, 64, 3), pad_shape=(64, 64, 3)),
              dict(img_shape=(40, 56, 3), pad_shape=(64, 64, 3))]
-    losses = head.forward_train(feats, metas, [torch.tensor([[4., 4., 40., 36.]]), torch.zeros(0, 4)],
-                                [torch.tensor([1]), torch.zeros(0, dtype=torch.long)])
+    gt_bboxes = [torch.tensor([[4., 4., 40., 36.]]), torch.zeros(0, 4)]
+    gt_labels = [torch.tensor([1]), torch.zeros(0, dtype=torch.long)]
+    losses = head.forward_train(feats, metas, gt_bboxes, gt_labels)
     assert set(losses) == {'loss_cls', 'loss_bbox'}
     assert len(losses['loss_cls']) == 2 and all(torch.isfinite(v) for v in losses['loss_cls'])
     assert losses['loss_bbox'][0] > 0

@@ -98,7 +98,8 @@ def test_losses_use_rpn_names_and_ignore_labels():
     feats = [torch.randn(2, 8, 8, 8), torch.randn(2, 8, 4, 4)]
     metas = [dict(img_shape=(64, 64, 3), pad_shape=(64, 64, 3)),
              dict(img_shape=(48, 40, 3), pad_shape=(64, 64, 3))]
-    losses = head.forward_train(feats, metas, [torch.tensor([[8., 8., 30., 40.]]), torch.zeros(0, 4)])
+    gt_bboxes = [torch.tensor([[8., 8., 30., 40.]]), torch.zeros(0, 4)]
+    losses = head.forward_train(feats, metas, gt_bboxes)
     assert set(losses) == {'loss_rpn_cls', 'loss_rpn_bbox'}
     assert all(torch.isfinite(v) for v in losses['loss_rpn_cls'] + losses['loss_rpn_bbox'])
     assert sum(losses['loss_rpn_bbox']) > 0
