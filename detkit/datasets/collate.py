@@ -30,13 +30,18 @@ def pad_stack(tensors: Sequence[torch.Tensor], pad_value: float = 0,
         h = int(math.ceil(h / pad_size_divisor)) * pad_size_divisor
         w = int(math.ceil(w / pad_size_divisor)) * pad_size_divisor
     shape = (len(tensors), *lead, h, w)
-    out = tensors[0].new_empty(shape)
+    first = tensors[0]
     if torch.utils.data.get_worker_info() is not None:
-        # in a loader worker, fill shared memory directly: the batch then crosses to
-        # the main process without the copy that pickling would make (as default_collate)
-        out = out.share_memory_()
-    if any(t.shape[-2:] != (h, w) for t in tensors):
-        out.fill_(pad_value)
+        # in a loader worker, write the batch straight into shared memory: it then
+        # crosses to the main process without another copy (as default_collate does)
+        numel = math.prod(shape)
+        storage = first._typed_storage()._new_shared(numel, device=first.device)
+        out = first.new(storage).resize_(shape)
+    else:
+        out = first.new_empty(shape)
+    if all(t.shape[-2:] == (h, w) for t in tensors):
+        return torch.stack(list(tensors), out=out)
+    out.fill_(pad_value)
     for i, t in enumerate(tensors):  # one copy per image, straight into its slot
         out[i, ..., :t.shape[-2], :t.shape[-1]] = t
     return out
