@@ -300,15 +300,29 @@ class BaseRunner:
         map_location: Any = 'cpu',
         strict: bool = False,
         revise_keys: list = [(r'^module\.', '')],  # noqa: B006 (mmcv's default)
+        weights_only: bool = True,
     ) -> dict:
-        """Load weights from ``filename`` into the model; returns the checkpoint."""
+        """Load weights from ``filename`` into the model; returns the checkpoint.
+
+        ``weights_only=False`` unpickles arbitrary objects: only for files you trust.
+        """
         self.logger.info('load checkpoint from %s', filename)
         return _load_checkpoint_into(
-            self.model, filename, map_location, strict, self.logger, revise_keys=revise_keys
+            self.model,
+            filename,
+            map_location,
+            strict,
+            self.logger,
+            revise_keys=revise_keys,
+            weights_only=weights_only,
         )
 
     def resume(
-        self, checkpoint: str, resume_optimizer: bool = True, map_location: Any = 'default'
+        self,
+        checkpoint: str,
+        resume_optimizer: bool = True,
+        map_location: Any = 'default',
+        weights_only: bool = True,
     ) -> None:
         """Continue a run from ``checkpoint``: weights, counters, optimizer, meta, RNG states."""
         if map_location == 'default':
@@ -317,7 +331,9 @@ class BaseRunner:
                 if torch.cuda.is_available()
                 else 'cpu'
             )
-        ckpt = self.load_checkpoint(checkpoint, map_location=map_location)
+        ckpt = self.load_checkpoint(
+            checkpoint, map_location=map_location, weights_only=weights_only
+        )
         if 'meta' not in ckpt or 'epoch' not in ckpt['meta'] or 'iter' not in ckpt['meta']:
             raise KeyError(
                 f'cannot resume from {checkpoint}: its meta has no epoch/iter '

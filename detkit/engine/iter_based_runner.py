@@ -121,9 +121,13 @@ class IterBasedRunner(BaseRunner):
         self.call_hook('after_run')
 
     def resume(
-        self, checkpoint: str, resume_optimizer: bool = True, map_location: Any = 'default'
+        self,
+        checkpoint: str,
+        resume_optimizer: bool = True,
+        map_location: Any = 'default',
+        weights_only: bool = True,
     ) -> None:
-        super().resume(checkpoint, resume_optimizer, map_location)
+        super().resume(checkpoint, resume_optimizer, map_location, weights_only)
         self._inner_iter = self._iter
 
     def save_checkpoint(

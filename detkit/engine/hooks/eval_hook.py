@@ -258,7 +258,8 @@ class EvalHook(Hook):
         best_score = runner.meta['hook_msgs'].get('best_score', INIT_VALUES[self.rule])
         if not RULES[self.rule](key_score, best_score):
             return
-        runner.meta['hook_msgs']['best_score'] = key_score
+        # a plain float: numpy scalars would stop the checkpoint loading with weights_only
+        runner.meta['hook_msgs']['best_score'] = float(key_score)
         if self.best_ckpt_path and osp.isfile(self.best_ckpt_path):
             os.remove(self.best_ckpt_path)
             runner.logger.info(f'The previous best checkpoint {self.best_ckpt_path} was removed')

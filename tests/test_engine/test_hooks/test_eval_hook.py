@@ -144,3 +144,16 @@ def test_metrics_are_logged_as_a_val_line(tmp_path):
         'bbox_mAP': 0.25,
         'bbox_mAP_copypaste': '0.250 0.500',
     }
+
+
+def test_numpy_best_score_keeps_checkpoints_weights_only_loadable(tmp_path):
+    import numpy as np
+
+    ds = ScriptedDataset([{'bbox_mAP': np.float64(0.3)}])
+    runner = _runner(tmp_path, epochs=1)
+    runner.register_hook(EvalHook(DataLoader(ds, batch_size=2), save_best='bbox_mAP'), 'LOW')
+    runner.run([toy_loader(4, 2)], [('train', 1)])
+    assert type(runner.meta['hook_msgs']['best_score']) is float
+    runner.save_checkpoint(str(tmp_path))
+    meta = torch.load(tmp_path / 'latest.pth', weights_only=True)['meta']
+    assert meta['hook_msgs']['best_score'] == 0.3
