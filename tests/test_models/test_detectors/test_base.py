@@ -115,3 +115,18 @@ def test_show_result_draws_boxes(tmp_path):
     out = tmp_path / 'vis.jpg'
     assert det.show_result(img, result, out_file=str(out)) is None
     assert out.stat().st_size > 0
+
+
+def test_parse_losses_under_torch_distributed(tmp_path):
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store', rank=0,
+                            world_size=1)
+    try:
+        det = ToyDetector()
+        loss, log_vars = det._parse_losses(dict(loss_a=torch.tensor([1.0, 2.0]),
+                                                top1=torch.tensor(4.0)))
+        # one rank: the all-reduced average is the value itself
+        assert log_vars == {'loss_a': 1.5, 'top1': 4.0, 'loss': 1.5}
+        assert loss.item() == 1.5
+    finally:
+        dist.destroy_process_group()

@@ -106,3 +106,13 @@ def test_flip_aug_test_matches_a_hand_built_reference():
     np.testing.assert_allclose(res[0], ref, rtol=1e-5, atol=1e-4)
     # without rescale: in the first augmentation's (2x) coordinates
     np.testing.assert_allclose(unscaled[0][:, :4], ref[:, :4] * 2, rtol=1e-5, atol=2e-4)
+
+
+def test_show_result_draws_the_top_k_proposals():
+    model = tiny_rpn()
+    img = np.zeros((40, 60, 3), np.uint8)
+    proposals = np.array([[2, 2, 20, 20, 0.9], [30, 5, 50, 30, 0.8], [5, 25, 15, 35, 0.7]],
+                         np.float32)
+    drawn = model.show_result(img, proposals, top_k=2)
+    assert drawn[2, 2:21].any() and drawn[5, 30:51].any()  # the two best are drawn
+    assert not drawn[35, 5:16].any()  # the third is beyond top_k
