@@ -24,3 +24,9 @@ def check_workflow(workflow: list, data_loaders: list, runner: str) -> None:
             raise ValueError(
                 f'{runner}.run: workflow phase ({mode!r}, {n!r}) needs a positive int count'
             )
+    if not any(mode == 'train' for mode, _ in workflow):
+        # the counters that end a run only advance in training phases
+        raise ValueError(
+            f"{runner}.run: workflow {workflow} has no 'train' phase, so it would never end; "
+            'evaluate a trained model with tools/test.py instead'
+        )

@@ -159,6 +159,8 @@ def test_bad_workflow_and_model_are_explained(tmp_path):
         runner.run([toy_loader()], [('train', 1), ('val', 1)])
     with pytest.raises(ValueError, match="'test'"):
         runner.run([toy_loader()], [('test', 1)])
+    with pytest.raises(ValueError, match="no 'train' phase"):
+        runner.run([toy_loader()], [('val', 1)])
     with pytest.raises(TypeError, match='must define train_step'):
         EpochBasedRunner(torch.nn.Linear(2, 1), max_epochs=1, logger=_quiet_logger())
     with pytest.raises(TypeError, match="unexpected argument 'max_epoch'"):
