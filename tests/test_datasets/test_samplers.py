@@ -89,3 +89,38 @@ def test_class_aware_sampler_balances_classes():
     assert idx.count(5) == 3
     with pytest.raises(ValueError, match='num_sample_class must be a positive int'):
         ClassAwareSampler(_DS([0]), num_sample_class=0, num_replicas=1, rank=0)
+
+
+def _mmdet_style_distributed_group(flag, per, replicas, rank, seed, epoch):
+    """The order MMDetection 2.x produces, written with plain loops (the reference)."""
+    import math
+
+    import torch
+    flag = np.asarray(flag, np.int64)
+    sizes = np.bincount(flag)
+    num_samples = sum(int(math.ceil(s / per / replicas)) * per for s in sizes)
+    g = torch.Generator()
+    g.manual_seed(epoch + seed)
+    indices = []
+    for i, size in enumerate(sizes):
+        if size > 0:
+            ind = np.where(flag == i)[0]
+            ind = ind[list(torch.randperm(int(size), generator=g).numpy())].tolist()
+            extra = int(math.ceil(size / per / replicas)) * per * replicas - len(ind)
+            tmp = ind.copy()
+            for _ in range(extra // size):
+                ind.extend(tmp)
+            ind.extend(tmp[:extra % size])
+            indices.extend(ind)
+    perm = list(torch.randperm(len(indices) // per, generator=g))
+    indices = [indices[j] for i in perm for j in range(i * per, (i + 1) * per)]
+    return indices[num_samples * rank:num_samples * (rank + 1)]
+
+
+@pytest.mark.parametrize('per,replicas', [(1, 1), (2, 2), (3, 2), (2, 4)])
+def test_distributed_group_sampler_order_is_mmdetections(per, replicas):
+    flag = [0, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0]
+    for rank in range(replicas):
+        s = DistributedGroupSampler(_DS(flag), per, num_replicas=replicas, rank=rank, seed=4)
+        s.set_epoch(2)
+        assert list(s) == _mmdet_style_distributed_group(flag, per, replicas, rank, 4, 2)
