@@ -11,8 +11,7 @@ from torch import Tensor
 from ...registry import HEADS
 from ..layers import ConvModule, DepthwiseSeparableConvModule
 from ..losses import smooth_l1_loss
-from ..task_modules import (build_assigner, build_bbox_coder, build_prior_generator,
-                            build_sampler)
+from ..task_modules import build_assigner, build_bbox_coder, build_prior_generator, build_sampler
 from .anchor_head import AnchorHead, _require
 from .base_dense_head import BaseDenseHead
 from .dense_utils import multi_apply

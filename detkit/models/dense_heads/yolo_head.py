@@ -14,8 +14,7 @@ from ...ops import batched_nms
 from ...registry import HEADS
 from ..builder import build_loss
 from ..layers import ConvModule, bias_init_with_prob, constant_init, normal_init
-from ..task_modules import (build_assigner, build_bbox_coder, build_prior_generator,
-                            build_sampler)
+from ..task_modules import build_assigner, build_bbox_coder, build_prior_generator, build_sampler
 from ..task_modules.prior_generators import images_to_levels
 from .base_dense_head import BaseDenseHead, _cfg_get
 from .dense_utils import multi_apply
@@ -128,7 +127,8 @@ class YOLOV3Head(BaseDenseHead):
     @property
     def num_anchors(self) -> int:
         """Deprecated alias of ``num_base_priors``."""
-        warnings.warn('num_anchors is deprecated, use num_base_priors', DeprecationWarning)
+        warnings.warn('num_anchors is deprecated, use num_base_priors', DeprecationWarning,
+                      stacklevel=2)
         return self.num_base_priors
 
     def _init_layers(self) -> None:

@@ -68,7 +68,7 @@ class YOLOXHead(BaseDenseHead):
                  loss_l1: dict = dict(type='L1Loss', reduction='sum', loss_weight=1.0),  # noqa: B006
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  init_cfg: Union[dict, list, None] = dict(  # noqa: B006
-                     type='Kaiming', layer='Conv2d', a=math.sqrt(5), distribution='uniform',
+                     type='Kaiming', layer='Conv2d', a=math.sqrt(5), distribution='uniform',  # noqa: B008
                      mode='fan_in', nonlinearity='leaky_relu')):
         super().__init__(init_cfg)
         name = type(self).__name__

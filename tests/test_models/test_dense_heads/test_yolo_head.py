@@ -211,7 +211,8 @@ def test_get_bboxes_equals_multiclass_nms_reference():
     flat = torch.cat([p[0].permute(1, 2, 0).reshape(-1, 5 + NUM_CLASSES) for p in pred_maps])
     strides = torch.cat([torch.full((p.shape[-2] * p.shape[-1] * 2, ), float(s))
                          for p, s in zip(pred_maps, (32, 16, 8))])
-    centre = (anchors[:, :2] + anchors[:, 2:]) / 2 + (flat[:, :2].sigmoid() - 0.5) * strides[:, None]
+    centre = ((anchors[:, :2] + anchors[:, 2:]) / 2
+              + (flat[:, :2].sigmoid() - 0.5) * strides[:, None])
     half = (anchors[:, 2:] - anchors[:, :2]) / 2 * flat[:, 2:4].exp()
     boxes = torch.cat([centre - half, centre + half], 1) / 2
     conf = flat[:, 4].sigmoid()

@@ -3,7 +3,6 @@ flip test-time augmentation."""
 import pathlib
 
 import numpy as np
-import pytest
 import torch
 
 from detkit.config import Config

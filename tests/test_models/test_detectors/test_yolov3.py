@@ -96,7 +96,7 @@ def test_train_backward_and_test_outputs():
     with torch.no_grad():
         results = model.forward([img], [metas], return_loss=False, rescale=True)
     assert len(results) == 2
-    for res, meta in zip(results, metas):
+    for res in results:
         assert len(res) == 3
         assert all(d.dtype == np.float32 and d.ndim == 2 and d.shape[1] == 5 for d in res)
         assert sum(len(d) for d in res) > 0
