@@ -246,3 +246,29 @@ def test_proposal_metrics(shapes):
     out = ds.evaluate(props, metric=['proposal', 'proposal_fast'], logger='silent')
     assert out['AR@100'] == 1.0 and out['AR@1000'] == 1.0
     assert out['AR_l@1000'] in (1.0, -1.0)
+
+
+def test_more_bad_annotations_are_named(tmp_path):
+    anns = [_ann(1, 1, 1, [50, 50, 5, 5]),                      # outside the 40x40 image
+            _ann(2, 1, 1, [1, 1, 5, 5], area=0),                # area 0
+            _ann(3, 1, 1, [1, 1, 0.5, 5]),                      # w < 1 px
+            _ann(4, 1, 1, [1, 1, 5], area=5),                   # 3 numbers
+            _ann(5, 1, 1, [1, 1, 5, 5], segmentation=dict(counts='x', size=[20, 20])),
+            _ann(6, 9, 1, [1, 1, 5, 5]),                        # no image 9
+            _ann(7, 1, 1, [1, 1, 5, 5], segmentation=dict(counts='x', size=[40, 40])),
+            _ann(8, 2, 2, [1, 1, 5, 5], ignore=True)]           # 'ignore': quietly left out
+    path = _write(tmp_path, _coco(anns))
+    ds = CocoDataset(path, [], classes=('circle', 'square'), img_prefix=str(tmp_path),
+                     test_mode=True)
+    line = ds.load_report.summary()
+    for part in ['1 bbox outside the image (e.g. ann id 1 in ann.json)',
+                 '1 area ≤ 0 (e.g. ann id 2 in ann.json)',
+                 '1 bbox w/h < 1 px (e.g. ann id 3 in ann.json)',
+                 '1 malformed bbox (e.g. ann id 4 in ann.json: [1, 1, 5])',
+                 '1 malformed segmentation (e.g. ann id 5 in ann.json: an RLE of size [20, 20] '
+                 'on a 40x40 image)',
+                 '1 annotations of an unknown image id (e.g. image_id 9 of ann id 6 in ann.json)']:
+        assert part in line, (part, line)
+    assert line.startswith('ann.json: 2 images: 2 used, 6 skipped: ')
+    assert ds.get_ann_info(0)['masks'] == [dict(counts='x', size=[40, 40])]
+    assert len(ds.get_ann_info(1)['bboxes']) == 0
