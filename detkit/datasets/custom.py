@@ -129,8 +129,15 @@ class CustomDataset(Dataset):
     @data_infos.setter
     def data_infos(self, infos: Sequence[dict]) -> None:
         self._data_infos = infos if isinstance(infos, SerializedList) else SerializedList(infos)
-        self._sizes = np.array([[r['width'], r['height']] for r in self._data_infos],
-                               dtype=np.int64).reshape(-1, 2)
+        sizes = []
+        for i, r in enumerate(self._data_infos):
+            if not isinstance(r, dict) or 'width' not in r or 'height' not in r:
+                keys = sorted(r) if isinstance(r, dict) else type(r).__name__
+                raise KeyError(f'{type(self).__name__}: record {i} has no width/height '
+                               f'(it has {keys}); every record needs filename, width and '
+                               f'height (the middle format)')
+            sizes.append((r['width'], r['height']))
+        self._sizes = np.array(sizes, dtype=np.int64).reshape(-1, 2)
 
     def _select(self, keep: Sequence[int]) -> None:
         """Keep only records ``keep`` (and their proposals); subclasses subset their ids."""

@@ -160,3 +160,15 @@ def test_serialized_list():
     with pytest.raises(IndexError, match='record index 5 out of range for 5 records'):
         s[5]
     assert pickle.loads(pickle.dumps(s))[2]['a'] == 2
+
+
+def test_subclass_records_without_size_are_named(middle):
+    root, ann = middle
+
+    class NoSize(CustomDataset):
+        def load_annotations(self, ann_file):
+            return [dict(filename='a.jpg', ann=dict(bboxes=np.zeros((0, 4)), labels=[]))]
+
+    with pytest.raises(KeyError, match=r"NoSize: record 0 has no width/height \(it has "
+                       r"\['ann', 'filename'\]\)"):
+        NoSize(ann, [], img_prefix=str(root))
