@@ -86,3 +86,17 @@ def test_test_only_model_says_why_it_cannot_train():
     with pytest.raises(ValueError, match='built without train_cfg'):
         model(torch.zeros(1, 3, 64, 64), good_metas(1), gt_bboxes=[torch.zeros(0, 4)],
               gt_labels=[torch.zeros(0).long()])
+
+
+def test_num_class_check_hook_rejects_a_head_that_disagrees_with_the_dataset():
+    from types import SimpleNamespace
+
+    from detkit.registry import HOOKS
+    model = build_detector(copy.deepcopy(CFG))  # num_classes=2
+    hook = HOOKS.build(dict(type='NumClassCheckHook'))
+    runner = SimpleNamespace(model=model, data_loader=SimpleNamespace(
+        dataset=SimpleNamespace(CLASSES=('a', 'b', 'c'))))
+    with pytest.raises(ValueError, match=r'num_classes` \(2\) in RetinaHead \(model.bbox_head\)'):
+        hook.before_train_epoch(runner)
+    runner.data_loader.dataset.CLASSES = ('a', 'b')
+    hook.before_train_epoch(runner)
