@@ -26,8 +26,8 @@ TORCH_LIBRARY(detkit, m) {
   m.def("_roi_pool_backward(Tensor grad, Tensor rois, Tensor argmax, SymInt batch_size, SymInt channels, SymInt height, SymInt width) -> Tensor");
   // Sigmoid focal loss, element-wise. input (n, C) logits, target (n,) int64 labels
   // in [0, C] (C = background), weight (C,) per-class weight of the sample's label.
-  m.def("sigmoid_focal_loss(Tensor input, Tensor target, Tensor? weight, float gamma, float alpha) -> Tensor");
-  m.def("_sigmoid_focal_loss_backward(Tensor grad, Tensor input, Tensor target, Tensor? weight, float gamma, float alpha) -> Tensor");
+  // -> loss (n, C) and, if with_grad, d(loss)/d(input) (n, C) (else empty).
+  m.def("sigmoid_focal_loss(Tensor input, Tensor target, Tensor? weight, float gamma, float alpha, bool with_grad) -> (Tensor, Tensor)");
 }
 
 namespace {

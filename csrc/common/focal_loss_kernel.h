@@ -3,7 +3,9 @@
 //   p = sigmoid(x)
 //   c == t: loss = -alpha       * (1 - p)^gamma * log(max(p, FLT_MIN))
 //   c != t: loss = -(1 - alpha) * p^gamma       * log(max(1 - p, FLT_MIN))
-// and its derivative with respect to x.
+// and its derivative with respect to x:
+//   c == t: -alpha       * (1 - p)^gamma * (1 - p - gamma * p * log(p))
+//   c != t: -(1 - alpha) * p^gamma       * (gamma * (1 - p) * log(1 - p) - p)
 #pragma once
 
 #include <cfloat>
@@ -36,25 +38,24 @@ HOST_DEVICE inline void sigmoid_pair(T x, T& p, T& q) {
   q = x >= T(0) ? small : big;
 }
 
+// Loss and d(loss)/dx from one sigmoid and one log: the forward pass stores
+// the derivative so that the backward pass is a multiplication.
 template <typename T>
-HOST_DEVICE inline T sigmoid_focal_loss_elem(T x, bool positive, T gamma, T alpha) {
+HOST_DEVICE inline void sigmoid_focal_loss_elem(T x, bool positive, T gamma, T alpha, T& loss,
+                                                T& grad) {
   T p, q;
   sigmoid_pair(x, p, q);
   if (positive) {
-    return -alpha * focal_pow(q, gamma) * DETKIT_MATH(log)(dmax(p, T(FLT_MIN)));
+    const T log_p = DETKIT_MATH(log)(dmax(p, T(FLT_MIN)));
+    const T w = -alpha * focal_pow(q, gamma);
+    loss = w * log_p;
+    grad = w * (q - gamma * p * log_p);
+  } else {
+    const T log_q = DETKIT_MATH(log)(dmax(q, T(FLT_MIN)));
+    const T w = -(T(1) - alpha) * focal_pow(p, gamma);
+    loss = w * log_q;
+    grad = w * (gamma * q * log_q - p);
   }
-  return -(T(1) - alpha) * focal_pow(p, gamma) * DETKIT_MATH(log)(dmax(q, T(FLT_MIN)));
-}
-
-template <typename T>
-HOST_DEVICE inline T sigmoid_focal_loss_grad_elem(T x, bool positive, T gamma, T alpha) {
-  T p, q;
-  sigmoid_pair(x, p, q);
-  if (positive) {
-    return -alpha * focal_pow(q, gamma) * (q - gamma * p * DETKIT_MATH(log)(dmax(p, T(FLT_MIN))));
-  }
-  return -(T(1) - alpha) * focal_pow(p, gamma) *
-         (gamma * q * DETKIT_MATH(log)(dmax(q, T(FLT_MIN))) - p);
 }
 
 #undef DETKIT_MATH

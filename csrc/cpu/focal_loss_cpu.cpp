@@ -1,11 +1,14 @@
-// CPU kernels of detkit::sigmoid_focal_loss (element-wise loss) and its
-// backward, rows in parallel. Integer labels, no one-hot tensor.
+// CPU kernel of detkit::sigmoid_focal_loss, rows in parallel. Integer labels,
+// no one-hot tensor; with with_grad the derivative with respect to the logits
+// is produced in the same pass (the backward pass only scales it).
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
 #include <torch/library.h>
+
+#include <tuple>
 
 #include "common/checks.h"
 #include "common/focal_loss_kernel.h"
@@ -15,13 +18,16 @@ namespace {
 
 constexpr int64_t kGrainElems = 16384;
 
-at::Tensor sigmoid_focal_loss_cpu(const at::Tensor& input, const at::Tensor& target,
-                                  const c10::optional<at::Tensor>& weight, double gamma,
-                                  double alpha) {
+std::tuple<at::Tensor, at::Tensor> sigmoid_focal_loss_cpu(const at::Tensor& input,
+                                                          const at::Tensor& target,
+                                                          const c10::optional<at::Tensor>& weight,
+                                                          double gamma, double alpha,
+                                                          bool with_grad) {
   check_focal_loss_args(input, target, weight);
   const int64_t n = input.size(0), num_classes = input.size(1);
   at::Tensor output = at::empty({n, num_classes}, input.options());
-  if (output.numel() == 0) return output;
+  at::Tensor grad = at::empty({with_grad ? n : 0, num_classes}, input.options());
+  if (output.numel() == 0) return std::make_tuple(output, grad);
   const at::Tensor x = input.contiguous(), t = target.contiguous();
   const bool has_weight = weight.has_value() && weight->defined();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "sigmoid_focal_loss_cpu", [&] {
@@ -31,6 +37,7 @@ at::Tensor sigmoid_focal_loss_cpu(const at::Tensor& input, const at::Tensor& tar
     const scalar_t* px = x.const_data_ptr<scalar_t>();
     const int64_t* pt = t.const_data_ptr<int64_t>();
     scalar_t* po = output.mutable_data_ptr<scalar_t>();
+    scalar_t* pg = with_grad ? grad.mutable_data_ptr<scalar_t>() : nullptr;
     const acc_t g = acc_t(gamma), a = acc_t(alpha);
     const int64_t grain = std::max<int64_t>(1, kGrainElems / num_classes);
     at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
@@ -43,68 +50,23 @@ at::Tensor sigmoid_focal_loss_cpu(const at::Tensor& input, const at::Tensor& tar
         const acc_t scale = (pw != nullptr && label < num_classes) ? pw[label] : acc_t(1);
         const scalar_t* xi = px + i * num_classes;
         scalar_t* oi = po + i * num_classes;
+        scalar_t* gi = with_grad ? pg + i * num_classes : nullptr;
         for (int64_t c = 0; c < num_classes; ++c) {
-          oi[c] = static_cast<scalar_t>(
-              scale * kernels::sigmoid_focal_loss_elem(acc_t(xi[c]), c == label, g, a));
+          acc_t loss, dx;
+          kernels::sigmoid_focal_loss_elem(acc_t(xi[c]), c == label, g, a, loss, dx);
+          oi[c] = static_cast<scalar_t>(scale * loss);
+          if (with_grad) gi[c] = static_cast<scalar_t>(scale * dx);
         }
       }
     });
   });
-  return output;
-}
-
-at::Tensor sigmoid_focal_loss_backward_cpu(const at::Tensor& grad, const at::Tensor& input,
-                                           const at::Tensor& target,
-                                           const c10::optional<at::Tensor>& weight, double gamma,
-                                           double alpha) {
-  check_focal_loss_args(input, target, weight);
-  TORCH_CHECK(grad.sizes() == input.sizes(), "sigmoid_focal_loss backward: grad must have shape ",
-              input.sizes(), ", got ", grad.sizes());
-  const int64_t n = input.size(0), num_classes = input.size(1);
-  at::Tensor grad_input = at::empty({n, num_classes}, input.options());
-  if (grad_input.numel() == 0) return grad_input;
-  const at::Tensor x = input.contiguous(), t = target.contiguous();
-  const at::Tensor go = grad.to(input.scalar_type());
-  // grad is often an expanded scalar (reduction 'mean'/'sum'): read it through
-  // its strides instead of materialising it.
-  const int64_t gs0 = go.stride(0), gs1 = go.stride(1);
-  const bool has_weight = weight.has_value() && weight->defined();
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "sigmoid_focal_loss_backward_cpu", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
-    const at::Tensor w = has_weight ? weight->to(at::CppTypeToScalarType<acc_t>::value).contiguous() : at::Tensor();
-    const acc_t* pw = has_weight ? w.const_data_ptr<acc_t>() : nullptr;
-    const scalar_t* px = x.const_data_ptr<scalar_t>();
-    const scalar_t* pg = go.const_data_ptr<scalar_t>();
-    const int64_t* pt = t.const_data_ptr<int64_t>();
-    scalar_t* pgi = grad_input.mutable_data_ptr<scalar_t>();
-    const acc_t g = acc_t(gamma), a = acc_t(alpha);
-    const int64_t grain = std::max<int64_t>(1, kGrainElems / num_classes);
-    at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const int64_t label = pt[i];
-        TORCH_CHECK(label >= 0 && label <= num_classes, "sigmoid_focal_loss: target[", i,
-                    "] = ", label, " is not a class in [0, ", num_classes, "] (", num_classes,
-                    " = background)");
-        const acc_t scale = (pw != nullptr && label < num_classes) ? pw[label] : acc_t(1);
-        const scalar_t* xi = px + i * num_classes;
-        const scalar_t* gi = pg + i * gs0;
-        scalar_t* oi = pgi + i * num_classes;
-        for (int64_t c = 0; c < num_classes; ++c) {
-          oi[c] = static_cast<scalar_t>(
-              acc_t(gi[c * gs1]) * scale *
-              kernels::sigmoid_focal_loss_grad_elem(acc_t(xi[c]), c == label, g, a));
-        }
-      }
-    });
-  });
-  return grad_input;
+  return std::make_tuple(output, grad);
 }
 
 }  // namespace
 
 TORCH_LIBRARY_IMPL(detkit, CPU, m) {
   m.impl("sigmoid_focal_loss", &sigmoid_focal_loss_cpu);
-  m.impl("_sigmoid_focal_loss_backward", &sigmoid_focal_loss_backward_cpu);
 }
 
 }  // namespace detkit

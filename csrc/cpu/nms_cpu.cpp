@@ -26,9 +26,12 @@
 namespace detkit {
 namespace {
 
-constexpr int64_t kBlock = 256;            // candidates per block
-constexpr int64_t kChunk = 64;             // kept boxes compared between early-exit checks
-constexpr int64_t kParallelWork = 32768;   // IoUs per task worth a thread
+// Parallel regions are kept coarse: on a busy machine every region can wait
+// for a descheduled worker, so each must carry enough work to pay for it.
+constexpr int64_t kBlock = 1024;             // candidates per block
+constexpr int64_t kChunk = 64;               // kept boxes compared between early-exit checks
+constexpr int64_t kParallelWork = 1 << 17;   // IoUs per task worth a thread
+constexpr int64_t kParallelGroups = 1 << 15; // boxes above which categories run in parallel
 
 template <typename T>
 struct BoxArrays {
@@ -180,8 +183,8 @@ at::Tensor batched_nms_cpu(const at::Tensor& boxes, const at::Tensor& scores,
           acc_t(iou_threshold), acc_t(offset));
       for (int64_t p : keep) kept[g[s + p]] = 1;
     };
-    if (num_groups == 1) {
-      run_group(0);  // the single group parallelises inside greedy_nms
+    if (num_groups == 1 || n < kParallelGroups) {
+      for (int64_t k = 0; k < num_groups; ++k) run_group(k);  // may parallelise inside
     } else {
       at::parallel_for(0, num_groups, 1, [&](int64_t begin, int64_t end) {
         for (int64_t k = begin; k < end; ++k) run_group(k);

@@ -102,14 +102,10 @@ def _roi_pool_backward_fake(grad, rois, argmax, batch_size, channels, height, wi
 
 
 @register_fake('detkit::sigmoid_focal_loss')
-def _sigmoid_focal_loss_fake(input, target, weight, gamma, alpha):
+def _sigmoid_focal_loss_fake(input, target, weight, gamma, alpha, with_grad):
     torch._check(input.dim() == 2, lambda: 'input must be (n, C)')
     torch._check(
         target.dim() == 1 and target.shape[0] == input.shape[0], lambda: 'target must be (n,)'
     )
-    return input.new_empty(input.shape)
-
-
-@register_fake('detkit::_sigmoid_focal_loss_backward')
-def _sigmoid_focal_loss_backward_fake(grad, input, target, weight, gamma, alpha):
-    return input.new_empty(input.shape)
+    grad_shape = input.shape if with_grad else (0, input.shape[1])
+    return input.new_empty(input.shape), input.new_empty(grad_shape)

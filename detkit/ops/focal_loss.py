@@ -37,7 +37,9 @@ def sigmoid_focal_loss(
             number of samples, not of elements); 'sum'.
 
     Returns:
-        Tensor: the loss, differentiable with respect to ``input``.
+        Tensor: the loss, differentiable (once) with respect to ``input``: the
+        kernel writes d(loss)/d(input) in the same pass as the loss when
+        autograd needs it, and the backward pass only scales it.
     """
     if input.dim() != 2:
         raise ValueError(
@@ -61,7 +63,11 @@ def sigmoid_focal_loss(
         raise ValueError(
             f'sigmoid_focal_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}'
         )
-    loss = torch.ops.detkit.sigmoid_focal_loss(input, target, weight, float(gamma), float(alpha))
+    # The kernel also produces d(loss)/d(input) when autograd will need it.
+    with_grad = torch.is_grad_enabled() and input.requires_grad
+    loss, _ = torch.ops.detkit.sigmoid_focal_loss(
+        input, target, weight, float(gamma), float(alpha), with_grad
+    )
     if reduction == 'mean':
         return loss.sum() / input.size(0)
     if reduction == 'sum':
@@ -92,17 +98,18 @@ class SigmoidFocalLoss(nn.Module):
 
 
 def _setup_context(ctx, inputs, output):
-    input, target, weight, gamma, alpha = inputs
-    ctx.save_for_backward(input, target, weight)
-    ctx.gamma, ctx.alpha = gamma, alpha
+    _, grad_input = output
+    ctx.save_for_backward(grad_input)
 
 
-def _backward(ctx, grad_output):
-    input, target, weight = ctx.saved_tensors
-    grad_input = torch.ops.detkit._sigmoid_focal_loss_backward(
-        grad_output, input, target, weight, ctx.gamma, ctx.alpha
-    )
-    return grad_input, None, None, None, None
+def _backward(ctx, grad_output, _grad_of_grad_input):
+    (grad_input,) = ctx.saved_tensors
+    if grad_input.shape != grad_output.shape:
+        raise RuntimeError(
+            'detkit::sigmoid_focal_loss was called with with_grad=False on an input that '
+            'requires grad; call detkit.ops.sigmoid_focal_loss (or pass with_grad=True)'
+        )
+    return grad_output * grad_input, None, None, None, None, None
 
 
 torch.library.register_autograd(
