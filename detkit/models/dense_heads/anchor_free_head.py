@@ -54,13 +54,13 @@ class AnchorFreeHead(BaseDenseHead):
     def __init__(self, num_classes: int, in_channels: int, feat_channels: int = 256,
                  stacked_convs: int = 4, strides: Sequence = (4, 8, 16, 32, 64),
                  dcn_on_last_conv: bool = False, conv_bias: Union[bool, str] = 'auto',
-                 loss_cls: dict = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
+                 loss_cls: dict = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,  # noqa: B006
                                        loss_weight=1.0),
-                 loss_bbox: dict = dict(type='IoULoss', loss_weight=1.0),
-                 bbox_coder: dict = dict(type='DistancePointBBoxCoder'),
+                 loss_bbox: dict = dict(type='IoULoss', loss_weight=1.0),  # noqa: B006
+                 bbox_coder: dict = dict(type='DistancePointBBoxCoder'),  # noqa: B006
                  conv_cfg: Optional[dict] = None, norm_cfg: Optional[dict] = None,
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
-                 init_cfg: Union[dict, list, None] = _default_init_cfg('conv_cls')):
+                 init_cfg: Union[dict, list, None] = _default_init_cfg('conv_cls')):  # noqa: B008
         super().__init__(init_cfg)
         if dcn_on_last_conv:
             raise ValueError(f'{type(self).__name__}: dcn_on_last_conv=True needs a deformable '

@@ -143,11 +143,11 @@ class ATSSHead(AnchorHead):
 
     def __init__(self, num_classes: int, in_channels: int, pred_kernel_size: int = 3,
                  stacked_convs: int = 4, conv_cfg: Optional[dict] = None,
-                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=32, requires_grad=True),
+                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=32, requires_grad=True),  # noqa: B006
                  reg_decoded_bbox: bool = True,
-                 loss_centerness: dict = dict(type='CrossEntropyLoss', use_sigmoid=True,
+                 loss_centerness: dict = dict(type='CrossEntropyLoss', use_sigmoid=True,  # noqa: B006
                                               loss_weight=1.0),
-                 init_cfg: Union[dict, list, None] = dict(
+                 init_cfg: Union[dict, list, None] = dict(  # noqa: B006
                      type='Normal', layer='Conv2d', std=0.01,
                      override=dict(type='Normal', name='atss_cls', std=0.01, bias_prob=0.01)),
                  **kwargs):
@@ -183,7 +183,8 @@ class ATSSHead(AnchorHead):
         return multi_apply(self.forward_single, feats, self.scales)
 
     def forward_single(self, x: Tensor, scale: nn.Module) -> tuple:
-        """One level: cls_score (B, A*C, H, W), bbox_pred (B, A*4, H, W), centerness (B, A, H, W)."""
+        """One level: cls_score (B, A*C, H, W), bbox_pred (B, A*4, H, W) deltas,
+        centerness (B, A, H, W) logits."""
         cls_feat = x
         for conv in self.cls_convs:
             cls_feat = conv(cls_feat)

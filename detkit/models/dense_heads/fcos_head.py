@@ -56,13 +56,13 @@ class FCOSHead(AnchorFreeHead):
                                              (512, INF)),
                  center_sampling: bool = False, center_sample_radius: float = 1.5,
                  norm_on_bbox: bool = False, centerness_on_reg: bool = False,
-                 loss_cls: dict = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
+                 loss_cls: dict = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,  # noqa: B006
                                        loss_weight=1.0),
-                 loss_bbox: dict = dict(type='IoULoss', loss_weight=1.0),
-                 loss_centerness: dict = dict(type='CrossEntropyLoss', use_sigmoid=True,
+                 loss_bbox: dict = dict(type='IoULoss', loss_weight=1.0),  # noqa: B006
+                 loss_centerness: dict = dict(type='CrossEntropyLoss', use_sigmoid=True,  # noqa: B006
                                               loss_weight=1.0),
-                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=32, requires_grad=True),
-                 init_cfg: Union[dict, list, None] = _default_init_cfg('conv_cls'),
+                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=32, requires_grad=True),  # noqa: B006
+                 init_cfg: Union[dict, list, None] = _default_init_cfg('conv_cls'),  # noqa: B008
                  **kwargs):
         self.regress_ranges = regress_ranges
         self.center_sampling = center_sampling

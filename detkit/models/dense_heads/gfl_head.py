@@ -64,10 +64,10 @@ class GFLHead(AnchorHead):
 
     def __init__(self, num_classes: int, in_channels: int, stacked_convs: int = 4,
                  conv_cfg: Optional[dict] = None,
-                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=32, requires_grad=True),
-                 loss_dfl: dict = dict(type='DistributionFocalLoss', loss_weight=0.25),
-                 bbox_coder: dict = dict(type='DistancePointBBoxCoder'), reg_max: int = 16,
-                 init_cfg: Union[dict, list, None] = dict(
+                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=32, requires_grad=True),  # noqa: B006
+                 loss_dfl: dict = dict(type='DistributionFocalLoss', loss_weight=0.25),  # noqa: B006
+                 bbox_coder: dict = dict(type='DistancePointBBoxCoder'), reg_max: int = 16,  # noqa: B006
+                 init_cfg: Union[dict, list, None] = dict(  # noqa: B006
                      type='Normal', layer='Conv2d', std=0.01,
                      override=dict(type='Normal', name='gfl_cls', std=0.01, bias_prob=0.01)),
                  **kwargs):

@@ -124,7 +124,7 @@ class TOODHead(ATSSHead):
 
     def __init__(self, num_classes: int, in_channels: int, num_dcn: int = 0,
                  anchor_type: str = 'anchor_free',
-                 initial_loss_cls: dict = dict(type='FocalLoss', use_sigmoid=True, activated=True,
+                 initial_loss_cls: dict = dict(type='FocalLoss', use_sigmoid=True, activated=True,  # noqa: B006
                                                gamma=2.0, alpha=0.25, loss_weight=1.0),
                  **kwargs):
         if anchor_type not in ('anchor_free', 'anchor_based'):
@@ -380,8 +380,9 @@ class TOODHead(ATSSHead):
         cfg = self.test_cfg if cfg is None else cfg
         nms_pre = cfg.get('nms_pre', -1)
         mlvl_bboxes, mlvl_scores, mlvl_labels = [], [], []
-        for cls_score, bbox_pred, priors, stride in zip(
-                cls_score_list, bbox_pred_list, mlvl_priors, self.prior_generator.strides):
+        # the boxes are already decoded: the priors are not needed
+        for cls_score, bbox_pred, stride in zip(cls_score_list, bbox_pred_list,
+                                                self.prior_generator.strides):
             bbox_pred = bbox_pred.permute(1, 2, 0).reshape(-1, 4) * stride[0]
             scores = cls_score.permute(1, 2, 0).reshape(-1, self.cls_out_channels)
             scores, labels, _, filtered = filter_scores_and_topk(

@@ -82,19 +82,19 @@ class VFNetHead(FCOSHead):
                  center_sampling: bool = False, center_sample_radius: float = 1.5,
                  sync_num_pos: bool = True, gradient_mul: float = 0.1,
                  bbox_norm_type: str = 'reg_denom',
-                 loss_cls_fl: dict = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,
+                 loss_cls_fl: dict = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,  # noqa: B006
                                           alpha=0.25, loss_weight=1.0),
                  use_vfl: bool = True,
-                 loss_cls: dict = dict(type='VarifocalLoss', use_sigmoid=True, alpha=0.75,
+                 loss_cls: dict = dict(type='VarifocalLoss', use_sigmoid=True, alpha=0.75,  # noqa: B006
                                        gamma=2.0, iou_weighted=True, loss_weight=1.0),
-                 loss_bbox: dict = dict(type='GIoULoss', loss_weight=1.5),
-                 loss_bbox_refine: dict = dict(type='GIoULoss', loss_weight=2.0),
-                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=32, requires_grad=True),
+                 loss_bbox: dict = dict(type='GIoULoss', loss_weight=1.5),  # noqa: B006
+                 loss_bbox_refine: dict = dict(type='GIoULoss', loss_weight=2.0),  # noqa: B006
+                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=32, requires_grad=True),  # noqa: B006
                  use_atss: bool = True, reg_decoded_bbox: bool = True,
-                 anchor_generator: dict = dict(type='AnchorGenerator', ratios=[1.0],
+                 anchor_generator: dict = dict(type='AnchorGenerator', ratios=[1.0],  # noqa: B006
                                                octave_base_scale=8, scales_per_octave=1,
                                                center_offset=0.0, strides=[8, 16, 32, 64, 128]),
-                 init_cfg: Union[dict, list, None] = dict(
+                 init_cfg: Union[dict, list, None] = dict(  # noqa: B006
                      type='Normal', layer='Conv2d', std=0.01,
                      override=dict(type='Normal', name='vfnet_cls', std=0.01, bias_prob=0.01)),
                  **kwargs):

@@ -1,4 +1,5 @@
-"""``ATSS``: ATSS (Zhang et al., "Bridging the Gap Between Anchor-based and Anchor-free Detection via Adaptive Training Sample Selection", 2020)."""
+"""``ATSS`` (Zhang et al., "Bridging the Gap Between Anchor-based and Anchor-free
+Detection via Adaptive Training Sample Selection", 2020)."""
 from __future__ import annotations
 
 from typing import Optional, Union

@@ -1,4 +1,5 @@
-"""``VFNet``: VarifocalNet (Zhang et al., "VarifocalNet: An IoU-aware Dense Object Detector", 2021)."""
+"""``VFNet``: VarifocalNet (Zhang et al., "VarifocalNet: An IoU-aware Dense Object
+Detector", 2021)."""
 from __future__ import annotations
 
 from typing import Optional, Union

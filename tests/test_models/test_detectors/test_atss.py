@@ -3,7 +3,6 @@ gradients, ``simple_test(rescale=True)`` result format and flip test-time augmen
 import pathlib
 
 import numpy as np
-import pytest
 import torch
 
 from detkit.config import Config
@@ -16,7 +15,8 @@ def small_model(**head_kw):
     """ResNet-18 (narrow) + FPN (3 levels) + ATSSHead sized for CPU tests."""
     head = dict(type='ATSSHead', num_classes=3, in_channels=32, stacked_convs=2, feat_channels=32,
                 norm_cfg=dict(type='GN', num_groups=8, requires_grad=True),
-                anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4, scales_per_octave=1, strides=[8, 16, 32]),
+                anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4,
+                                      scales_per_octave=1, strides=[8, 16, 32]),
                 bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[.0, .0, .0, .0],
                                 target_stds=[0.1, 0.1, 0.2, 0.2]),
                 loss_bbox=dict(type='GIoULoss', loss_weight=2.0))
@@ -84,7 +84,7 @@ def test_train_losses_gradients_and_empty_image():
     for name, value in losses.items():
         values = value if isinstance(value, list) else [value]
         # per-level lists as in MMDetection (one entry per level), or one scalar
-        assert len(values) == {name: n for name, n in {'loss_cls': 3, 'loss_bbox': 3, 'loss_centerness': 3}.items()}[name] or 1
+        assert len(values) == {'loss_cls': 3, 'loss_bbox': 3, 'loss_centerness': 3}[name], name
         assert all(torch.isfinite(v) for v in values), name
         assert sum(values) > 0, name
     loss, log_vars = model._parse_losses(losses)

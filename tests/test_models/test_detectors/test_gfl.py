@@ -3,7 +3,6 @@ gradients, ``simple_test(rescale=True)`` result format and flip test-time augmen
 import pathlib
 
 import numpy as np
-import pytest
 import torch
 
 from detkit.config import Config
@@ -16,7 +15,8 @@ def small_model(**head_kw):
     """ResNet-18 (narrow) + FPN (3 levels) + GFLHead sized for CPU tests."""
     head = dict(type='GFLHead', num_classes=3, in_channels=32, stacked_convs=2, feat_channels=32,
                 norm_cfg=dict(type='GN', num_groups=8, requires_grad=True),
-                anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4, scales_per_octave=1, strides=[8, 16, 32]),
+                anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4,
+                                      scales_per_octave=1, strides=[8, 16, 32]),
                 loss_cls=dict(type='QualityFocalLoss', use_sigmoid=True, beta=2.0,
                               loss_weight=1.0),
                 loss_dfl=dict(type='DistributionFocalLoss', loss_weight=0.25), reg_max=16,
@@ -86,7 +86,7 @@ def test_train_losses_gradients_and_empty_image():
     for name, value in losses.items():
         values = value if isinstance(value, list) else [value]
         # per-level lists as in MMDetection (one entry per level), or one scalar
-        assert len(values) == {name: n for name, n in {'loss_cls': 3, 'loss_bbox': 3, 'loss_dfl': 3}.items()}[name] or 1
+        assert len(values) == {'loss_cls': 3, 'loss_bbox': 3, 'loss_dfl': 3}[name], name
         assert all(torch.isfinite(v) for v in values), name
         assert sum(values) > 0, name
     loss, log_vars = model._parse_losses(losses)

@@ -3,7 +3,6 @@ gradients, ``simple_test(rescale=True)`` result format and flip test-time augmen
 import pathlib
 
 import numpy as np
-import pytest
 import torch
 
 from detkit.config import Config
@@ -16,7 +15,8 @@ def small_model(**head_kw):
     """ResNet-18 (narrow) + FPN (3 levels) + TOODHead sized for CPU tests."""
     head = dict(type='TOODHead', num_classes=3, in_channels=32, stacked_convs=2, feat_channels=32,
                 norm_cfg=dict(type='GN', num_groups=8, requires_grad=True),
-                anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4, scales_per_octave=1, strides=[8, 16, 32]),
+                anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4,
+                                      scales_per_octave=1, strides=[8, 16, 32]),
                 bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[.0, .0, .0, .0],
                                 target_stds=[0.1, 0.1, 0.2, 0.2]),
                 loss_cls=dict(type='QualityFocalLoss', use_sigmoid=True, activated=True,
@@ -96,7 +96,7 @@ def test_train_losses_gradients_and_empty_image():
     for name, value in losses.items():
         values = value if isinstance(value, list) else [value]
         # per-level lists as in MMDetection (one entry per level), or one scalar
-        assert len(values) == {name: n for name, n in {'loss_cls': 3, 'loss_bbox': 3}.items()}[name] or 1
+        assert len(values) == {'loss_cls': 3, 'loss_bbox': 3}[name], name
         assert all(torch.isfinite(v) for v in values), name
         assert sum(values) > 0, name
     loss, log_vars = model._parse_losses(losses)
@@ -118,7 +118,7 @@ def test_simple_test_rescale_and_flip_aug_test():
     with torch.no_grad():
         results = model.simple_test(img, metas, rescale=True)
     assert len(results) == 2
-    for res, meta in zip(results, metas):
+    for res in results:
         assert len(res) == 3
         assert all(r.dtype == np.float32 and r.ndim == 2 and r.shape[1] == 5 for r in res)
         dets = np.concatenate(res)
@@ -140,3 +140,41 @@ def test_simple_test_rescale_and_flip_aug_test():
         exp = np.stack([128 - d[:, 2], d[:, 1], 128 - d[:, 0], d[:, 3]], 1) / 2
         np.testing.assert_allclose(got[:, :4], exp, rtol=1e-5, atol=1e-4)
         np.testing.assert_allclose(got[:, 4], d[:, 4], rtol=1e-6)
+
+
+def test_set_epoch_info_hook_switches_to_task_aligned_targets():
+    from types import SimpleNamespace
+
+    from detkit.engine.hooks.set_epoch_info_hook import SetEpochInfoHook
+
+    torch.manual_seed(0)
+    model = small_model()
+    model.bbox_head.init_weights()
+    img, metas, gt_bboxes, gt_labels = batch_of_two()
+    head = model.bbox_head
+    feats = model.extract_feat(img)
+
+    def alignment_metrics():
+        cls_scores, bbox_preds = head(feats)
+        sizes = [c.shape[-2:] for c in cls_scores]
+        anchors, flags = head.get_anchors(sizes, metas, device='cpu')
+        flat_cls = torch.cat([c.permute(0, 2, 3, 1).reshape(2, -1, 3) for c in cls_scores], 1)
+        flat_box = torch.cat([b.permute(0, 2, 3, 1).reshape(2, -1, 4) * s[0]
+                              for b, s in zip(bbox_preds, head.prior_generator.strides)], 1)
+        _, labels, _, _, metrics = head.get_targets(flat_cls.detach(), flat_box.detach(),
+                                                    anchors, flags, gt_bboxes, metas,
+                                                    gt_labels_list=gt_labels)
+        pos = torch.cat(labels, 1) < 3
+        return torch.cat(metrics, 1)[pos]
+
+    for epoch, initial in ((3, True), (4, False)):
+        SetEpochInfoHook().before_train_epoch(SimpleNamespace(model=model, epoch=epoch))
+        assert head.epoch == epoch
+        metrics = alignment_metrics()
+        assert len(metrics) > 0
+        if initial:
+            # ATSS positives all weigh 1 in the first epochs
+            assert (metrics == 1).all()
+        else:
+            # task-aligned: per gt, metric / best metric * best IoU, within (0, 1)
+            assert ((metrics > 0) & (metrics < 1)).all()

@@ -3,7 +3,6 @@ gradients, ``simple_test(rescale=True)`` result format and flip test-time augmen
 import pathlib
 
 import numpy as np
-import pytest
 import torch
 
 from detkit.config import Config
@@ -91,7 +90,7 @@ def test_train_losses_gradients_and_empty_image():
     for name, value in losses.items():
         values = value if isinstance(value, list) else [value]
         # per-level lists as in MMDetection (one entry per level), or one scalar
-        assert len(values) == {name: n for name, n in {'loss_cls': 0, 'loss_bbox': 0, 'loss_bbox_rf': 0}.items()}[name] or 1
+        assert len(values) == {'loss_cls': 1, 'loss_bbox': 1, 'loss_bbox_rf': 1}[name], name
         assert all(torch.isfinite(v) for v in values), name
         assert sum(values) > 0, name
     loss, log_vars = model._parse_losses(losses)
