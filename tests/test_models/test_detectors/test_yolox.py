@@ -130,3 +130,33 @@ def test_no_test_time_augmentation_like_mmdetection():
     meta_f = dict(meta, flip=True, flip_direction='horizontal')
     with pytest.raises(TypeError, match='YOLOXHead does not support test-time augmentation'):
         model.forward([img, img.flip(-1)], [[meta], [meta_f]], return_loss=False)
+
+
+def test_random_size_is_taken_from_rank_0(monkeypatch):
+    """On rank 1 of 2 the size comes from the broadcast, and no random number is drawn."""
+    import detkit.models.detectors.yolox as yolox_module
+    calls = []
+
+    def fake_broadcast(tensor, src):
+        calls.append(('broadcast', src))
+        tensor.copy_(torch.tensor([320, 416]))
+
+    monkeypatch.setattr(yolox_module, '_dist_info', lambda: (1, 2))
+    monkeypatch.setattr(yolox_module.dist, 'barrier', lambda: calls.append(('barrier', )))
+    monkeypatch.setattr(yolox_module.dist, 'broadcast', fake_broadcast)
+    model = small_yolox()
+    state = random.getstate()
+    assert model._random_resize('cpu') == (320, 416)
+    assert calls == [('barrier', ), ('broadcast', 0)]
+    assert random.getstate() == state
+    assert (model.rank, model.world_size) == (1, 2)
+
+
+def test_synthetic_config_builds_and_trains_one_step():
+    cfg = Config.fromfile(str(ROOT / 'configs/synthetic/yolox_tiny_128_synthetic.py'))
+    model = build_detector(cfg.model)
+    model.init_weights()
+    img, metas, gt_bboxes, gt_labels = batch_of_two()
+    gt_labels = [gt_labels[0] + 3, gt_labels[1]]  # six classes
+    losses = model.forward(img, metas, gt_bboxes=gt_bboxes, gt_labels=gt_labels)
+    assert all(torch.isfinite(v) for v in losses.values())
