@@ -17,6 +17,7 @@ from .samplers import (
                        InfiniteGroupBatchSampler,
 )
 from .synthetic import SHAPE_CLASSES, SyntheticShapes, make_synthetic_dataset
+from .utils import get_loading_pipeline, replace_ImageToTensor
 from .voc import VOCDataset
 from .xml_style import XMLDataset
 
@@ -26,5 +27,5 @@ __all__ = [
     'DistributedGroupSampler', 'DistributedSampler', 'InfiniteGroupBatchSampler',
     'InfiniteBatchSampler', 'ClassAwareSampler', 'build_dataset', 'build_dataloader',
     'worker_init_fn', 'collate', 'pad_stack', 'SHAPE_CLASSES', 'SyntheticShapes',
-    'make_synthetic_dataset',
+    'make_synthetic_dataset', 'replace_ImageToTensor', 'get_loading_pipeline',
 ]
