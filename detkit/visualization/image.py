@@ -146,3 +146,65 @@ def imshow_det_bboxes(img: Union[str, np.ndarray], bboxes: Optional[np.ndarray] 
         os.replace(tmp, out_file)
     plt.close(fig)
     return out
+
+
+def imshow_gt_det_bboxes(img: Union[str, np.ndarray], annotation: dict, result,
+                         class_names: Optional[Sequence[str]] = None, score_thr: float = 0,
+                         gt_bbox_color=(61, 102, 255), gt_text_color=(200, 200, 200),
+                         gt_mask_color=(61, 102, 255), det_bbox_color=(241, 101, 72),
+                         det_text_color=(200, 200, 200), det_mask_color=(241, 101, 72),
+                         thickness: int = 2, font_size: int = 13, win_name: str = '',
+                         show: bool = True, wait_time: float = 0,
+                         out_file: Optional[str] = None,
+                         overlay_gt_pred: bool = True) -> np.ndarray:
+    """Draw ground truth and detections of one image.
+
+    Args:
+        annotation (dict): ``gt_bboxes`` (n, 4), ``gt_labels`` (n,), optional
+            ``gt_masks`` (BitmapMasks / PolygonMasks / (n, H, W) array).
+        result (list | tuple): per class (k, 5) boxes, or (bbox_result, segm_result).
+        overlay_gt_pred (bool): detections drawn over the ground truth (True) or
+            the two drawings stacked, ground truth on top (False).
+        Other arguments as :func:`imshow_det_bboxes`.
+
+    Returns:
+        ndarray: the drawn image (BGR uint8).
+    """
+    img = _read(img)
+    masks = annotation.get('gt_masks', None)
+    if masks is not None:
+        masks = masks.to_ndarray() if hasattr(masks, 'to_ndarray') else np.asarray(masks)
+    gt = imshow_det_bboxes(img, np.asarray(annotation['gt_bboxes']),
+                           np.asarray(annotation['gt_labels']), masks, class_names=class_names,
+                           bbox_color=gt_bbox_color, text_color=gt_text_color,
+                           mask_color=gt_mask_color, thickness=thickness, font_size=font_size,
+                           win_name=win_name, show=False)
+    bbox_result, segm_result = result if isinstance(result, tuple) else (result, None)
+    bboxes = (np.vstack(bbox_result) if len(bbox_result) else np.zeros((0, 5), np.float32))
+    labels = np.concatenate([np.full(len(b), i, dtype=np.int64)
+                             for i, b in enumerate(bbox_result)] or [np.zeros(0, np.int64)])
+    segms = None
+    if segm_result is not None and len(labels):
+        flat = [m for per_class in segm_result for m in per_class]
+        if flat:
+            from pycocotools import mask as mask_utils
+            segms = np.stack([mask_utils.decode(m) if isinstance(m, dict) else np.asarray(m)
+                              for m in flat]).astype(bool)
+    det = imshow_det_bboxes(gt if overlay_gt_pred else img, bboxes, labels, segms,
+                            class_names=class_names, score_thr=score_thr,
+                            bbox_color=det_bbox_color, text_color=det_text_color,
+                            mask_color=det_mask_color, thickness=thickness,
+                            font_size=font_size, win_name=win_name, show=show,
+                            wait_time=wait_time, out_file=None)
+    out = det if overlay_gt_pred else np.concatenate([gt, det], axis=0)
+    if out_file is not None:
+        import os
+        import os.path as osp
+        os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+        ok, enc = cv2.imencode(osp.splitext(out_file)[1] or '.png', out)
+        if not ok:
+            raise ValueError(f'could not encode {out_file!r}')
+        tmp = out_file + '.tmp'
+        enc.tofile(tmp)
+        os.replace(tmp, out_file)
+    return out

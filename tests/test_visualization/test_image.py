@@ -54,3 +54,19 @@ def test_no_detections_leaves_the_image_unchanged():
     out = imshow_det_bboxes(img, np.zeros((0, 5), np.float32), np.zeros(0, np.int32),
                             score_thr=0.3, show=False)
     np.testing.assert_array_equal(out, img)
+
+
+def test_imshow_gt_det_bboxes_overlay_and_stack(tmp_path):
+    from detkit.visualization import imshow_gt_det_bboxes
+    img = np.full((40, 60, 3), 30, np.uint8)
+    ann = dict(gt_bboxes=np.array([[5, 5, 25, 30]], np.float32), gt_labels=np.array([0]))
+    result = [np.array([[35, 5, 55, 30, 0.9]], np.float32)]
+    over = imshow_gt_det_bboxes(img, ann, result, show=False)
+    assert over.shape == img.shape
+    # gt edge (x=5) in gt colour (RGB 61, 102, 255 -> BGR), det edge (x=35) in det colour
+    assert over[20, 5, 0] > over[20, 5, 2] and over[20, 35, 2] > over[20, 35, 0]
+    stacked = imshow_gt_det_bboxes(img, ann, result, show=False, overlay_gt_pred=False,
+                                   out_file=str(tmp_path / 'x.png'))
+    assert stacked.shape == (80, 60, 3)
+    np.testing.assert_array_equal(stacked[60, 5], [30, 30, 30])  # no gt in the lower half
+    assert (tmp_path / 'x.png').exists()
