@@ -124,3 +124,11 @@ def test_distributed_group_sampler_order_is_mmdetections(per, replicas):
         s = DistributedGroupSampler(_DS(flag), per, num_replicas=replicas, rank=rank, seed=4)
         s.set_epoch(2)
         assert list(s) == _mmdet_style_distributed_group(flag, per, replicas, rank, 4, 2)
+
+
+def test_seed_none_draws_one_from_numpy():
+    np.random.seed(3)
+    expect = int(np.random.randint(2**31))
+    np.random.seed(3)
+    s = DistributedSampler(_DS([0] * 5), num_replicas=1, rank=0, seed=None)
+    assert s.seed == expect

@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 import torch
 from torch.utils.data import Sampler
 
-from ._dist import resolve
+from ._dist import resolve, sync_random_seed
 
 
 class _RandomCycle:
@@ -36,7 +36,8 @@ class ClassAwareSampler(Sampler):
         dataset: has ``get_cat2imgs()`` -> {label: [image indices]}.
         samples_per_gpu (int): batch size per process.
         num_replicas (int, optional), rank (int, optional): default from the process group.
-        seed (int): shared seed (None = 0); each epoch reseeds with ``epoch + seed``.
+        seed (int, optional): shared seed (None: a random one, the same on all ranks);
+            each epoch reseeds with ``epoch + seed``.
         num_sample_class (int): consecutive images per drawn class.
     """
 
@@ -51,7 +52,7 @@ class ClassAwareSampler(Sampler):
         self.dataset = dataset
         self.samples_per_gpu = samples_per_gpu
         self.epoch = 0
-        self.seed = seed if seed is not None else 0
+        self.seed = sync_random_seed(seed)
         self.num_sample_class = num_sample_class
         self.cat_dict = dataset.get_cat2imgs()
         self.num_samples = int(math.ceil(len(dataset) / self.num_replicas / samples_per_gpu)) \

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from ._dist import resolve
+from ._dist import resolve, sync_random_seed
 
 
 class DistributedGroupSampler(Sampler):
@@ -23,7 +23,7 @@ class DistributedGroupSampler(Sampler):
         dataset: has ``flag``.
         samples_per_gpu (int): batch size per process.
         num_replicas (int, optional), rank (int, optional): default from the process group.
-        seed (int): shared seed (None = 0).
+        seed (int, optional): shared seed (None: a random one, the same on all ranks).
     """
 
     def __init__(self, dataset, samples_per_gpu: int = 1, num_replicas: Optional[int] = None,
@@ -35,7 +35,7 @@ class DistributedGroupSampler(Sampler):
         self.dataset = dataset
         self.samples_per_gpu = samples_per_gpu
         self.epoch = 0
-        self.seed = seed if seed is not None else 0
+        self.seed = sync_random_seed(seed)
         self.flag = np.asarray(dataset.flag).astype(np.int64)
         self.group_sizes = np.bincount(self.flag)
         unit = samples_per_gpu * self.num_replicas

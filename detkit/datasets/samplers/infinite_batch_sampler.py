@@ -6,7 +6,7 @@ from typing import Iterator, Optional
 
 from torch.utils.data import Sampler
 
-from ._dist import resolve
+from ._dist import resolve, sync_random_seed
 from .infinite_group_batch_sampler import _infinite_indices
 
 
@@ -18,7 +18,7 @@ class InfiniteBatchSampler(Sampler):
         dataset: any sized dataset.
         batch_size (int): indices per batch.
         world_size (int, optional), rank (int, optional): default from the process group.
-        seed (int): shared seed (None = 0).
+        seed (int, optional): shared seed (None: a random one, the same on all ranks).
         shuffle (bool): shuffle each pass over the data.
     """
 
@@ -27,7 +27,7 @@ class InfiniteBatchSampler(Sampler):
         self.world_size, self.rank = resolve(world_size, rank)
         self.dataset = dataset
         self.batch_size = batch_size
-        self.seed = seed if seed is not None else 0
+        self.seed = sync_random_seed(seed)
         self.shuffle = shuffle
         self.size = len(dataset)
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from ._dist import resolve
+from ._dist import resolve, sync_random_seed
 
 
 def _infinite_indices(size: int, seed: int, shuffle: bool) -> Iterator[int]:
@@ -30,7 +30,7 @@ class InfiniteGroupBatchSampler(Sampler):
         dataset: has ``flag``.
         batch_size (int): indices per batch.
         world_size (int, optional), rank (int, optional): default from the process group.
-        seed (int): shared seed (None = 0).
+        seed (int, optional): shared seed (None: a random one, the same on all ranks).
         shuffle (bool): shuffle each pass over the data.
     """
 
@@ -42,7 +42,7 @@ class InfiniteGroupBatchSampler(Sampler):
                                  f'{type(dataset).__name__} has none')
         self.dataset = dataset
         self.batch_size = batch_size
-        self.seed = seed if seed is not None else 0
+        self.seed = sync_random_seed(seed)
         self.shuffle = shuffle
         self.flag = np.asarray(dataset.flag).astype(np.int64)
         self.group_sizes = np.bincount(self.flag)
