@@ -132,3 +132,30 @@ def test_seed_none_draws_one_from_numpy():
     np.random.seed(3)
     s = DistributedSampler(_DS([0] * 5), num_replicas=1, rank=0, seed=None)
     assert s.seed == expect
+
+
+def _rank_main(rank, init_file, queue):
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
+    np.random.seed(rank)  # different per rank: the broadcast must make them agree
+    s = DistributedGroupSampler(_DS(FLAG), 2, seed=None)
+    queue.put((rank, s.seed, list(s)))
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def test_two_gloo_ranks_share_the_seed_and_split_the_data(tmp_path):
+    import multiprocessing as mp
+    ctx = mp.get_context('fork')
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_rank_main, args=(r, str(tmp_path / 'init'), queue))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    out = dict((r, (seed, idx)) for r, seed, idx in (queue.get(timeout=120) for _ in procs))
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    np.random.seed(0)
+    assert out[0][0] == out[1][0] == int(np.random.randint(2**31))  # rank 0's draw
+    assert set(out[0][1]) | set(out[1][1]) == set(range(len(FLAG)))
