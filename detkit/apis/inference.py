@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os.path as osp
+import pickle
 import warnings
 from typing import Any, Optional, Sequence, Union
 
@@ -16,6 +17,16 @@ from ..registry import DATASETS
 from ..utils.checkpoint import load_checkpoint
 
 ImageLike = Union[str, np.ndarray]
+
+
+def unsafe_checkpoint_error(checkpoint: str, e: Exception) -> pickle.UnpicklingError:
+    """A short error for a checkpoint that ``weights_only=True`` refuses, naming the opt-out."""
+    detail = str(e).split('WeightsUnpickler error:')[-1].strip().split('\n')[0]
+    return pickle.UnpicklingError(
+        f'refusing to unpickle {checkpoint}: it holds objects other than tensors and '
+        f'plain containers, and loading it could run arbitrary code ({detail}). If you '
+        f'trust the file, opt out with weights_only=False (tools/test.py, '
+        f'tools/train.py, demo/image_demo.py: --unsafe-load).')
 
 
 def load_detector_weights(model: nn.Module, checkpoint: str, map_location: Any = 'cpu',
@@ -40,8 +51,11 @@ def load_detector_weights(model: nn.Module, checkpoint: str, map_location: Any =
     if not checkpoint.startswith(('http://', 'https://', 'torchvision://', 'open-mmlab://')) \
             and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint file {checkpoint!r} does not exist')
-    ckpt = load_checkpoint(model, checkpoint, map_location=map_location, strict=False,
-                           logger='silent', weights_only=weights_only)
+    try:
+        ckpt = load_checkpoint(model, checkpoint, map_location=map_location, strict=False,
+                               logger='silent', weights_only=weights_only)
+    except pickle.UnpicklingError as e:
+        raise unsafe_checkpoint_error(checkpoint, e) from None
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
     own = model.state_dict()
     missing = [k for k in own if k not in state and not k.endswith('num_batches_tracked')]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import glob
 import logging
 import os.path as osp
+import pickle
 import re
 from typing import Any, Optional, Sequence, Union
 
@@ -25,6 +26,7 @@ from ..engine import (
     wrap_ddp,
 )
 from ..utils.logging import get_root_logger
+from .inference import unsafe_checkpoint_error
 
 
 def find_latest_checkpoint(path: str, suffix: str = 'pth') -> Optional[str]:
@@ -142,11 +144,14 @@ def train_detector(model: nn.Module, dataset: Union[Any, Sequence[Any]], cfg: An
         if resume_from is not None:
             logger.info('auto-resume from %s', resume_from)
     weights_only = not cfg.get('unsafe_load', False)
-    if resume_from:
-        cfg.resume_from = resume_from
-        runner.resume(resume_from, weights_only=weights_only)
-    elif cfg.get('load_from'):
-        runner.load_checkpoint(cfg.load_from, weights_only=weights_only)
+    try:
+        if resume_from:
+            cfg.resume_from = resume_from
+            runner.resume(resume_from, weights_only=weights_only)
+        elif cfg.get('load_from'):
+            runner.load_checkpoint(cfg.load_from, weights_only=weights_only)
+    except pickle.UnpicklingError as e:
+        raise unsafe_checkpoint_error(resume_from or cfg.load_from, e) from None
     runner.run(data_loaders, cfg.workflow)
     return runner
 
