@@ -20,3 +20,9 @@ __all__ += ['VFNet']
 from .tood import TOOD  # noqa: E402
 
 __all__ += ['TOOD']
+from .fast_rcnn import FastRCNN  # noqa: E402
+from .faster_rcnn import FasterRCNN  # noqa: E402
+from .mask_rcnn import MaskRCNN  # noqa: E402
+from .two_stage import TwoStageDetector  # noqa: E402
+
+__all__ += ['TwoStageDetector', 'FasterRCNN', 'MaskRCNN', 'FastRCNN']
