@@ -75,7 +75,8 @@ class BaseDenseHead(BaseModule, metaclass=ABCMeta):
             the per-image results of :meth:`get_bboxes` when ``proposal_cfg`` is given.
         """
         where = f'{type(self).__name__}.forward_train'
-        check_img_metas(img_metas, ('img_shape', 'pad_shape'), where, num_imgs=x[0].size(0))
+        # the keys each head needs are checked where they are read (loss, get_bboxes)
+        check_img_metas(img_metas, (), where, num_imgs=x[0].size(0))
         check_gt_bboxes(gt_bboxes, len(img_metas), where)
         if gt_bboxes_ignore is not None:
             check_gt_bboxes(gt_bboxes_ignore, len(img_metas), where, name='gt_bboxes_ignore')

@@ -77,7 +77,7 @@ class RPN(BaseDetector):
             gt_bboxes_ignore (list[Tensor], optional): per image (k_i, 4).
         """
         where = f'{type(self).__name__}.forward_train'
-        check_img_metas(img_metas, ('img_shape', 'pad_shape'), where, num_imgs=img.size(0))
+        check_img_metas(img_metas, (), where, num_imgs=img.size(0))
         check_gt_bboxes(gt_bboxes, img.size(0), where)
         super().forward_train(img, img_metas)
         x = self.extract_feat(img)

@@ -81,7 +81,8 @@ class SingleStageDetector(BaseDetector):
             dict[str, Tensor | list[Tensor]]: the head's named losses.
         """
         where = f'{type(self).__name__}.forward_train'
-        check_img_metas(img_metas, ('img_shape', 'pad_shape'), where, num_imgs=img.size(0))
+        # meta keys are checked by the head that reads them; here the structure, early
+        check_img_metas(img_metas, (), where, num_imgs=img.size(0))
         check_gt_bboxes(gt_bboxes, img.size(0), where)
         super().forward_train(img, img_metas)
         x = self.extract_feat(img)
