@@ -1,6 +1,7 @@
 """``SSDHead``: SSD's per-level 3x3 predictors with hard negative mining."""
 from __future__ import annotations
 
+import warnings
 from typing import Optional, Sequence, Union
 
 import torch
@@ -102,6 +103,13 @@ class SSDHead(AnchorHead):
             self.sampler = build_sampler(train_cfg.get('sampler') or dict(type='PseudoSampler'),
                                          context=self)
         self.fp16_enabled = False
+
+    @property
+    def num_anchors(self) -> list[int]:
+        """Deprecated alias of ``num_base_priors``: anchors per cell, per level."""
+        warnings.warn('num_anchors is deprecated, use num_base_priors', DeprecationWarning,
+                      stacklevel=2)
+        return self.num_base_priors
 
     def _init_layers(self) -> None:
         self.cls_convs = nn.ModuleList()

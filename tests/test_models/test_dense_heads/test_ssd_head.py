@@ -59,6 +59,8 @@ def test_ssd300_default_layers_match_mmdetection():
     assert shapes['reg_convs.5.0.weight'] == (4 * 4, 256, 3, 3)
     assert len(shapes) == 24
     assert head.cls_out_channels == 81 and not head.use_sigmoid_cls
+    with pytest.warns(DeprecationWarning):
+        assert head.num_anchors == [4, 6, 6, 6, 4, 4]
 
 
 def test_ssdlite_depthwise_layers():

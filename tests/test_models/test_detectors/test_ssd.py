@@ -3,6 +3,7 @@ flip test-time augmentation."""
 import pathlib
 
 import numpy as np
+import pytest
 import torch
 
 from detkit.config import Config
@@ -124,3 +125,77 @@ def test_flip_aug_test():
         assert np.allclose(got, ref[order], atol=1e-4)
     assert sum(len(d) for d in both) > 0
     assert all((d[:, [0, 2]] <= 128 + 1e-3).all() for d in both)
+
+
+def _overfit(cfg_path, tmp_dir, iters, eval_every=None):
+    """Train the config's model on 8 synthetic images (one fixed, unflipped batch) with
+    the config's optimizer; return the losses and the mAP@0.5 on the same images."""
+    import copy
+    import time
+
+    from detkit.datasets import build_dataset
+    from detkit.datasets.collate import collate
+    from detkit.datasets.synthetic import make_synthetic_dataset
+    from detkit.engine import build_optimizer
+    from detkit.evaluation import eval_map
+
+    torch.manual_seed(0)
+    make_synthetic_dataset(str(tmp_dir), num_train=8, num_val=1, seed=0, img_size=160)
+    cfg = Config.fromfile(str(cfg_path))
+    train = copy.deepcopy(cfg.data.train)
+    train.ann_file = f'{tmp_dir}/annotations/instances_train2017.json'
+    train.img_prefix = f'{tmp_dir}/train2017/'
+    # memorising needs the same views at train and test time: no random flip
+    for t in train.pipeline:
+        if t['type'] == 'RandomFlip':
+            t['flip_ratio'] = 0.
+    test = copy.deepcopy(cfg.data.test)
+    test.update(ann_file=train.ann_file, img_prefix=train.img_prefix, test_mode=True)
+    train_set, test_set = build_dataset(train), build_dataset(test)
+    batch = collate([train_set[i] for i in range(len(train_set))],
+                    samples_per_gpu=len(train_set))
+    test_batches = [collate([test_set[i]], samples_per_gpu=1) for i in range(len(test_set))]
+    annotations = [test_set.get_ann_info(i) for i in range(len(test_set))]
+
+    model = build_detector(cfg.model)
+    model.init_weights()
+    optimizer = build_optimizer(model, cfg.optimizer)
+
+    def evaluate():
+        model.eval()
+        with torch.no_grad():
+            dets = [model(img=b['img'], img_metas=b['img_metas'], return_loss=False,
+                          rescale=True)[0] for b in test_batches]
+        model.train()
+        return eval_map(dets, annotations, iou_thr=0.5, logger='silent', nproc=1)[0]
+
+    model.train()
+    losses, maps = [], {}
+    start = time.process_time()
+    for it in range(iters):
+        out = model.train_step(batch, optimizer)
+        optimizer.zero_grad()
+        out['loss'].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 35)
+        optimizer.step()
+        losses.append(out['loss'].item())
+        if eval_every and (it + 1) % eval_every == 0:
+            maps[it + 1] = evaluate()
+            print(it + 1, losses[-1], maps[it + 1], time.process_time() - start, flush=True)
+    return losses, evaluate(), maps
+
+
+@pytest.mark.slow
+def test_synthetic_ssd_overfits_eight_images(tmp_path):
+    losses, mean_ap, _ = _overfit(ROOT / 'configs/synthetic/ssd_r18_160_synthetic.py',
+                                  tmp_path, iters=100)
+    assert losses[0] / np.mean(losses[-5:]) >= 5
+    assert mean_ap >= 0.9
+
+
+if __name__ == '__main__':  # measure: python tests/.../test_ssd.py ITERS
+    import sys
+    import tempfile
+    _losses, _map, _ = _overfit(ROOT / 'configs/synthetic/ssd_r18_160_synthetic.py',
+                                tempfile.mkdtemp(), int(sys.argv[1]), eval_every=20)
+    print('loss ratio', _losses[0] / np.mean(_losses[-5:]), 'mAP', _map)
