@@ -5,7 +5,7 @@ import copy
 import warnings
 from typing import Any, Optional, Union
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from ...registry import DETECTORS
 from ..builder import build_backbone, build_head, build_neck
@@ -114,7 +114,10 @@ class TwoStageDetector(BaseDetector):
         check_img_metas(img_metas, ('img_shape', 'pad_shape'), where, num_imgs=img.size(0))
         check_gt_bboxes(gt_bboxes, img.size(0), where)
         if self.with_roi_head:
-            check_gt_labels(gt_labels, gt_bboxes, self.roi_head.bbox_head.num_classes, where)
+            bbox_head = self.roi_head.bbox_head
+            if isinstance(bbox_head, nn.ModuleList):
+                bbox_head = bbox_head[-1]  # a cascade's stages share the classes
+            check_gt_labels(gt_labels, gt_bboxes, bbox_head.num_classes, where)
         super().forward_train(img, img_metas)
         x = self.extract_feat(img)
         losses = dict()
