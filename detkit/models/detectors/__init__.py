@@ -26,3 +26,6 @@ from .mask_rcnn import MaskRCNN  # noqa: E402
 from .two_stage import TwoStageDetector  # noqa: E402
 
 __all__ += ['TwoStageDetector', 'FasterRCNN', 'MaskRCNN', 'FastRCNN']
+from .cascade_rcnn import CascadeRCNN  # noqa: E402
+
+__all__ += ['CascadeRCNN']

@@ -9,3 +9,6 @@ from .standard_roi_head import StandardRoIHead
 __all__ = ['BaseRoIHead', 'StandardRoIHead', 'BBoxHead', 'ConvFCBBoxHead', 'Shared2FCBBoxHead',
            'Shared4Conv1FCBBoxHead', 'FCNMaskHead', 'BaseRoIExtractor', 'SingleRoIExtractor',
            'GenericRoIExtractor', 'merge_aug_bboxes', 'merge_aug_masks']
+from .cascade_roi_head import CascadeRoIHead  # noqa: E402
+
+__all__ += ['CascadeRoIHead']
