@@ -21,10 +21,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 import torch  # noqa: E402
 
 from detkit.apis import load_detector_weights, multi_gpu_test, single_gpu_test  # noqa: E402
+from detkit.apis.cfg_options import load_config, setup_multi_processes  # noqa: E402
 from detkit.config import DictAction  # noqa: E402
 from detkit.engine import atomic_write, get_dist_info, init_dist  # noqa: E402
-
-from train import load_config, setup_multi_processes  # noqa: E402  (tools/train.py)
 
 EVAL_METRICS = ('bbox', 'segm', 'proposal', 'proposal_fast', 'mAP', 'recall')
 

@@ -20,7 +20,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 import torch  # noqa: E402
 
 from detkit.apis import init_random_seed, set_random_seed, train_detector  # noqa: E402
-from detkit.apis.cfg_options import check_cfg_options  # noqa: E402
+from detkit.apis.cfg_options import load_config, setup_multi_processes  # noqa: E402
 from detkit.config import Config, DictAction  # noqa: E402
 from detkit.engine import get_dist_info, init_dist  # noqa: E402
 from detkit.utils.collect_env import collect_env  # noqa: E402
@@ -72,30 +72,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         warnings.warn('--options is deprecated in favor of --cfg-options', stacklevel=2)
         args.cfg_options = args.options
     return args
-
-
-def load_config(path: str, cfg_options: Optional[dict]) -> Config:
-    """The config at ``path`` with ``cfg_options`` merged (typos refused)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file {path!r} does not exist')
-    import detkit.datasets  # noqa: F401  (registries, for checking option keys)
-    import detkit.engine  # noqa: F401
-    import detkit.models  # noqa: F401
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        check_cfg_options(cfg, cfg_options)
-        cfg.merge_from_dict(cfg_options)
-    return cfg
-
-
-def setup_multi_processes(cfg: Config) -> None:
-    """OpenCV threads and the loader start method, as the config says (MMDetection)."""
-    import cv2
-    import torch.multiprocessing as mp
-    start = cfg.get('mp_start_method', 'fork')
-    if sys.platform != 'win32' and mp.get_start_method(allow_none=True) != start:
-        mp.set_start_method(start, force=True)
-    cv2.setNumThreads(cfg.get('opencv_num_threads', 0))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -1,8 +1,8 @@
-# The one-command demo's detector (demo/quickstart.py): FCOS with a half-width
-# ResNet-18 on 160 px synthetic shape scenes, tuned to reach a useful mAP on a
+# The one-command demo's detector (demo/quickstart.py): FCOS with a quarter-width
+# ResNet-18 on 128 px synthetic shape scenes, tuned to reach a useful mAP on a
 # 2-core CPU in minutes. Make the data with
-#   python tools/misc/make_synthetic_coco.py --out data/quickstart --num-train 400 \
-#       --num-val 50 --img-size 160
+#   python tools/misc/make_synthetic_coco.py --out data/quickstart --num-train 240 \
+#       --num-val 48 --img-size 128
 _base_ = ['../_base_/default_runtime.py']
 
 classes = ('circle', 'square', 'triangle', 'star', 'hexagon', 'cross')
@@ -11,7 +11,7 @@ model = dict(
     backbone=dict(
         type='ResNet',
         depth=18,
-        base_channels=32,  # half width: the CPU budget goes to more iterations instead
+        base_channels=16,  # quarter width: the CPU budget goes to more iterations instead
         num_stages=4,
         out_indices=(1, 2, 3),
         frozen_stages=-1,
@@ -20,8 +20,8 @@ model = dict(
         style='pytorch'),
     neck=dict(
         type='FPN',
-        in_channels=[64, 128, 256],
-        out_channels=64,
+        in_channels=[32, 64, 128],
+        out_channels=32,
         start_level=0,
         add_extra_convs='on_output',
         num_outs=3,
@@ -29,13 +29,13 @@ model = dict(
     bbox_head=dict(
         type='FCOSHead',
         num_classes=len(classes),
-        in_channels=64,
+        in_channels=32,
         stacked_convs=2,
-        feat_channels=64,
+        feat_channels=32,
         strides=[8, 16, 32],
-        # shapes are ~5-110 px in 160 px scenes
+        # shapes are ~4-90 px in 128 px scenes
         regress_ranges=((-1, 32), (32, 64), (64, 1e8)),
-        norm_cfg=dict(type='GN', num_groups=16, requires_grad=True),
+        norm_cfg=dict(type='GN', num_groups=8, requires_grad=True),
         center_sampling=True,
         center_sample_radius=1.5,
         norm_on_bbox=True,
@@ -59,7 +59,7 @@ model = dict(
 
 dataset_type = 'CocoDataset'
 data_root = 'data/quickstart/'
-img_scale = (160, 160)
+img_scale = (128, 128)
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 train_pipeline = [
@@ -109,16 +109,16 @@ data = dict(
         img_prefix=data_root + 'val2017/',
         pipeline=test_pipeline),
     test_dataloader=dict(samples_per_gpu=8))
-evaluation = dict(interval=4, metric='bbox')
+evaluation = dict(interval=2, metric='bbox')
 optimizer = dict(type='AdamW', lr=0.002, weight_decay=0.0001)
 optimizer_config = dict(grad_clip=dict(max_norm=35, norm_type=2))
 lr_config = dict(
     policy='step',
     warmup='linear',
-    warmup_iters=30,
+    warmup_iters=20,
     warmup_ratio=0.1,
-    step=[10])
-runner = dict(type='EpochBasedRunner', max_epochs=12)
+    step=[7])
+runner = dict(type='EpochBasedRunner', max_epochs=8)
 checkpoint_config = dict(interval=4)
 log_config = dict(interval=10, hooks=[dict(type='TextLoggerHook')])
 custom_hooks = []

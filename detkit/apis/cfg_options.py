@@ -1,4 +1,5 @@
-"""Checking ``--cfg-options`` keys before they are merged, so a typo fails loudly.
+"""Config loading for the command-line tools: ``load_config`` checks ``--cfg-options``
+keys before they are merged, so a typo fails loudly.
 
 ``Config.merge_from_dict`` creates any key path that does not exist (that is
 how options add new arguments), so ``data.samples_per_gpus=2`` would silently
@@ -8,9 +9,12 @@ one, or when it lands in a ``dict(type=...)`` whose class does not accept it.
 from __future__ import annotations
 
 import inspect
+import os.path as osp
+import sys
 from typing import Any, Optional
 
 from .. import registry as _reg
+from ..config import Config
 from ..utils.suggest import did_you_mean
 
 _REGISTRIES = ('MODELS', 'DATASETS', 'PIPELINES', 'HOOKS', 'RUNNERS', 'OPTIMIZERS',
@@ -84,4 +88,26 @@ def check_cfg_options(cfg: Any, options: Optional[dict], source: str = '--cfg-op
             break  # a genuinely new key: merge_from_dict creates it
 
 
-__all__ = ['check_cfg_options']
+def load_config(path: str, cfg_options: Optional[dict]) -> Config:
+    """The config at ``path`` with ``cfg_options`` merged (typos refused)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file {path!r} does not exist')
+    from .. import datasets, engine, models  # noqa: F401  (registries, to check option keys)
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        check_cfg_options(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def setup_multi_processes(cfg: Config) -> None:
+    """OpenCV threads and the loader start method, as the config says (MMDetection)."""
+    import cv2
+    import torch.multiprocessing as mp
+    start = cfg.get('mp_start_method', 'fork')
+    if sys.platform != 'win32' and mp.get_start_method(allow_none=True) != start:
+        mp.set_start_method(start, force=True)
+    cv2.setNumThreads(cfg.get('opencv_num_threads', 0))
+
+
+__all__ = ['check_cfg_options', 'load_config', 'setup_multi_processes']

@@ -11,10 +11,8 @@ from typing import Optional, Sequence
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from detkit.apis.cfg_options import load_config  # noqa: E402
 from detkit.config import DictAction  # noqa: E402
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from train import load_config  # noqa: E402  (tools/train.py)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -1,0 +1,159 @@
+"""detkit in one command: make a synthetic COCO set, train a small detector on the CPU,
+evaluate it with pycocotools, and draw the results.
+
+    bash tools/dev_setup.sh && .venv/bin/python demo/quickstart.py
+
+Writes to ``work_dirs/quickstart/``: the training log (``<timestamp>.log`` and
+``.log.json``), checkpoints, ``curves.png`` (training loss and validation
+mAP) and ``vis/*.jpg`` (validation images with the predicted boxes). The
+data goes to ``data/quickstart/`` (made once, reused by later runs). See docs/demo.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+from typing import Optional, Sequence
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)  # run from a checkout
+
+CONFIG = osp.join(ROOT, 'configs', 'synthetic', 'quickstart_fcos_r18.py')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--work-dir', default='work_dirs/quickstart')
+    p.add_argument('--data-root', default='data/quickstart')
+    p.add_argument('--num-train', type=int, default=240, help='synthetic train images')
+    p.add_argument('--num-val', type=int, default=48, help='synthetic val images')
+    p.add_argument('--img-size', type=int, default=128, help='synthetic image size (px)')
+    p.add_argument('--epochs', type=int, default=None, help='default: the config (8)')
+    p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--num-vis', type=int, default=8, help='val images to draw')
+    return p.parse_args(argv)
+
+
+def make_data(root: str, num_train: int, num_val: int, img_size: int, seed: int) -> None:
+    from detkit.datasets.synthetic import make_synthetic_dataset
+    ann = osp.join(root, 'annotations', 'instances_val2017.json')
+    if osp.isfile(ann):
+        print(f'[1/4] using the synthetic data in {root}')
+        return
+    print(f'[1/4] making {num_train} + {num_val} synthetic images ({img_size} px) in {root}')
+    make_synthetic_dataset(root, num_train, num_val, seed=seed, img_size=img_size)
+
+
+def plot_curves(log_json: str, out_file: str) -> None:
+    """Training loss per iteration and validation mAP per epoch, side by side (Agg)."""
+    from detkit.visualization.palette import import_pyplot
+    plt = import_pyplot()
+    iters, losses, epochs, maps, maps50 = [], [], [], [], []
+    per_epoch = None
+    with open(log_json) as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec.get('mode') == 'train' and 'loss' in rec:
+                if per_epoch is None or rec['iter'] > per_epoch:
+                    per_epoch = rec['iter'] if rec['epoch'] == 1 else per_epoch
+                iters.append(rec['iter'] + (rec['epoch'] - 1) * (per_epoch or 0))
+                losses.append(rec['loss'])
+            elif rec.get('mode') == 'val' and 'bbox_mAP' in rec:
+                epochs.append(rec['epoch'])
+                maps.append(rec['bbox_mAP'])
+                maps50.append(rec['bbox_mAP_50'])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(iters, losses)
+    ax1.set_xlabel('iteration')
+    ax1.set_ylabel('training loss')
+    ax1.set_title('loss')
+    ax2.plot(epochs, maps, 'o-', label='bbox mAP@[.5:.95]')
+    ax2.plot(epochs, maps50, 's-', label='bbox mAP@0.5')
+    ax2.set_xlabel('epoch')
+    ax2.set_ylim(0, 1)
+    ax2.set_title('validation')
+    ax2.legend()
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    t_start = time.time()
+    import torch
+
+    from detkit.apis import set_random_seed, single_gpu_test, train_detector
+    from detkit.config import Config
+    from detkit.datasets import build_dataloader, build_dataset
+    from detkit.models import build_detector
+    from detkit.utils.logging import get_root_logger
+
+    make_data(args.data_root, args.num_train, args.num_val, args.img_size, args.seed)
+    root = args.data_root.rstrip('/') + '/'
+    cfg = Config.fromfile(CONFIG)
+    options = {f'data.{s}.{k}': root + v for s in ('train', 'val', 'test') for k, v in (
+        ('ann_file', f'annotations/instances_{"train" if s == "train" else "val"}2017.json'),
+        ('img_prefix', f'{"train" if s == "train" else "val"}2017/'))}
+    if args.epochs is not None:
+        options['runner.max_epochs'] = args.epochs
+        options['evaluation.interval'] = max(1, args.epochs // 4)
+    cfg.merge_from_dict(options)
+    cfg.work_dir = args.work_dir
+    cfg.gpu_ids = [0]
+    cfg.device = args.device
+    cfg.seed = args.seed
+    os.makedirs(cfg.work_dir, exist_ok=True)
+    cfg.dump(osp.join(cfg.work_dir, osp.basename(CONFIG)))
+    timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+    logger = get_root_logger(log_file=osp.join(cfg.work_dir, f'{timestamp}.log'))
+    set_random_seed(args.seed)
+
+    model = build_detector(cfg.model)
+    model.init_weights()
+    dataset = build_dataset(cfg.data.train)
+    model.CLASSES = dataset.CLASSES
+    n_iters = cfg.runner.max_epochs * -(-len(dataset) // cfg.data.samples_per_gpu)
+    print(f'[2/4] training {type(model).__name__} on {len(dataset)} images for '
+          f'{cfg.runner.max_epochs} epochs ({n_iters} iterations, {torch.get_num_threads()} '
+          f'CPU threads); a log line every {cfg.log_config.interval} iterations', flush=True)
+    t_train = time.time()
+    train_detector(model, dataset, cfg, validate=True, timestamp=timestamp,
+                   meta=dict(seed=args.seed, exp_name='quickstart'))
+    t_train = time.time() - t_train
+
+    print('[3/4] evaluating on the validation images (pycocotools)', flush=True)
+    val_set = build_dataset(cfg.data.test, dict(test_mode=True))
+    loader = build_dataloader(val_set, samples_per_gpu=8, workers_per_gpu=0, dist=False,
+                              shuffle=False)
+    results = single_gpu_test(model, loader)
+    metrics = val_set.evaluate(results, metric='bbox', logger=logger)
+
+    print(f'[4/4] drawing curves and predictions into {cfg.work_dir}', flush=True)
+    curves = osp.join(cfg.work_dir, 'curves.png')
+    plot_curves(osp.join(cfg.work_dir, f'{timestamp}.log.json'), curves)
+    vis_dir = osp.join(cfg.work_dir, 'vis')
+    os.makedirs(vis_dir, exist_ok=True)
+    for i in range(min(args.num_vis, len(val_set))):
+        info = val_set.data_infos[i]
+        img = osp.join(val_set.img_prefix, info['filename'])
+        model.show_result(img, results[i], score_thr=0.3,
+                          out_file=osp.join(vis_dir, osp.basename(info['filename'])))
+    total = time.time() - t_start
+    summary = dict(bbox_mAP=metrics['bbox_mAP'], bbox_mAP_50=metrics['bbox_mAP_50'],
+                   train_seconds=round(t_train, 1), total_seconds=round(total, 1))
+    with open(osp.join(cfg.work_dir, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    print(f'\nquickstart done in {total / 60:.1f} min (training {t_train / 60:.1f} min): '
+          f'bbox mAP {metrics["bbox_mAP"]:.3f}, mAP@0.5 {metrics["bbox_mAP_50"]:.3f}\n'
+          f'  curves: {curves}\n  predictions: {vis_dir}/\n  log: '
+          f'{osp.join(cfg.work_dir, timestamp + ".log")}')
+    return summary
+
+
+if __name__ == '__main__':
+    main()
