@@ -6,7 +6,7 @@ evaluate it with pycocotools, and draw the results.
 Writes to ``work_dirs/quickstart/``: the training log (``<timestamp>.log`` and
 ``.log.json``), checkpoints, ``curves.png`` (training loss and validation
 mAP) and ``vis/*.jpg`` (validation images with the predicted boxes). The
-data goes to ``data/quickstart/`` (made once, reused by later runs). See docs/demo.md.
+data goes to ``data/synthetic_quickstart/`` (made once, reused by later runs). See docs/demo.md.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ CONFIG = osp.join(ROOT, 'configs', 'synthetic', 'quickstart_fcos_r18.py')
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--work-dir', default='work_dirs/quickstart')
-    p.add_argument('--data-root', default='data/quickstart')
+    p.add_argument('--data-root', default='data/synthetic_quickstart')
     p.add_argument('--num-train', type=int, default=240, help='synthetic train images')
     p.add_argument('--num-val', type=int, default=48, help='synthetic val images')
     p.add_argument('--img-size', type=int, default=128, help='synthetic image size (px)')

@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 from detkit.apis import init_random_seed, set_random_seed, train_detector  # noqa: E402
 from detkit.apis.cfg_options import load_config, setup_multi_processes  # noqa: E402
-from detkit.config import Config, DictAction  # noqa: E402
+from detkit.config import DictAction  # noqa: E402
 from detkit.engine import get_dist_info, init_dist  # noqa: E402
 from detkit.utils.collect_env import collect_env  # noqa: E402
 from detkit.utils.logging import get_root_logger  # noqa: E402

@@ -1,7 +1,7 @@
 # The one-command demo's detector (demo/quickstart.py): FCOS with a quarter-width
 # ResNet-18 on 128 px synthetic shape scenes, tuned to reach a useful mAP on a
 # 2-core CPU in minutes. Make the data with
-#   python tools/misc/make_synthetic_coco.py --out data/quickstart --num-train 240 \
+#   python tools/misc/make_synthetic_coco.py --out data/synthetic_quickstart --num-train 240 \
 #       --num-val 48 --img-size 128
 _base_ = ['../_base_/default_runtime.py']
 
@@ -58,7 +58,7 @@ model = dict(
         max_per_img=100))
 
 dataset_type = 'CocoDataset'
-data_root = 'data/quickstart/'
+data_root = 'data/synthetic_quickstart/'
 img_scale = (128, 128)
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)

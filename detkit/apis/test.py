@@ -15,8 +15,14 @@ import torch
 import torch.nn as nn
 from tqdm import tqdm
 
-from ..engine import collect_results_cpu, collect_results_gpu, get_dist_info, model_device
-from ..engine import to_device, unwrap_model
+from ..engine import (
+    collect_results_cpu,
+    collect_results_gpu,
+    get_dist_info,
+    model_device,
+    to_device,
+    unwrap_model,
+)
 from ..structures.masks.mask_utils import encode_mask_results
 
 
