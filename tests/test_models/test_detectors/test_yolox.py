@@ -1,12 +1,16 @@
 """YOLOX: MMDetection checkpoint keys, in-model multi-scale training, training and test
 entry points (no test-time augmentation, as in MMDetection 2.25)."""
 import json
+import os
 import pathlib
 import random
+import socket
 
 import numpy as np
 import pytest
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 
 from detkit.config import Config
 from detkit.models import build_detector
@@ -160,3 +164,29 @@ def test_synthetic_config_builds_and_trains_one_step():
     gt_labels = [gt_labels[0] + 3, gt_labels[1]]  # six classes
     losses = model.forward(img, metas, gt_bboxes=gt_bboxes, gt_labels=gt_labels)
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def _resize_worker(rank, port, tmpdir, model):
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=2)
+    random.seed(0 if rank == 0 else 1234)  # different streams: only rank 0's may count
+    sizes = [model._random_resize('cpu') for _ in range(3)]
+    with open(os.path.join(tmpdir, f'rank{rank}.json'), 'w') as f:
+        json.dump(sizes, f)
+    dist.destroy_process_group()
+
+
+def test_random_size_synchronised_over_two_gloo_processes(tmp_path):
+    """Forked, not spawned, processes (see tests/test_engine/test_dist_utils.py)."""
+    model = small_yolox(random_size_range=(2, 9))
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    mp.start_processes(_resize_worker, args=(port, str(tmp_path), model), nprocs=2,
+                       join=True, start_method='fork')
+    sizes = [json.loads((tmp_path / f'rank{r}.json').read_text()) for r in range(2)]
+    random.seed(0)
+    expected = [[32 * k, 32 * int(128 / 96 * k)] for k in (random.randint(2, 9)
+                                                          for _ in range(3))]
+    assert sizes[0] == sizes[1] == expected
