@@ -60,6 +60,19 @@ def batch_of_two():
     return img, metas, gt_bboxes, gt_labels
 
 
+def _compose_all_pipelines(cfg):
+    """Every pipeline of the config builds (type names and arguments are known)."""
+    from detkit.datasets.pipelines import Compose
+    train = cfg.data.train
+    while 'pipeline' not in train:
+        train = train.dataset
+    pipelines = [train.pipeline, cfg.data.val.pipeline, cfg.data.test.pipeline]
+    if 'dataset' in train:  # MultiImageMixDataset: the loading pipeline of the inner set
+        pipelines.append(train.dataset.pipeline)
+    for pipeline in pipelines:
+        assert len(Compose(pipeline).transforms) == len(pipeline)
+
+
 def test_ssd300_configs_build_without_pretrained_weights():
     cfg = Config.fromfile(str(ROOT / 'configs/ssd/ssd300_coco.py'))
     assert cfg.model.backbone.init_cfg.type == 'Pretrained'
@@ -70,6 +83,8 @@ def test_ssd300_configs_build_without_pretrained_weights():
     assert model.bbox_head.num_base_priors == [4, 6, 6, 6, 4, 4]
     voc = Config.fromfile(str(ROOT / 'configs/_base_/datasets/voc0712.py'))
     assert voc.data.train.dataset.type == 'VOCDataset' and voc.evaluation.metric == 'mAP'
+    for c in (cfg, voc, Config.fromfile(str(ROOT / 'configs/synthetic/ssd_r18_160_synthetic.py'))):
+        _compose_all_pipelines(c)
 
 
 def test_train_backward_and_test_outputs():

@@ -65,6 +65,19 @@ def batch_of_two():
     return img, metas, gt_bboxes, gt_labels
 
 
+def _compose_all_pipelines(cfg):
+    """Every pipeline of the config builds (type names and arguments are known)."""
+    from detkit.datasets.pipelines import Compose
+    train = cfg.data.train
+    while 'pipeline' not in train:
+        train = train.dataset
+    pipelines = [train.pipeline, cfg.data.val.pipeline, cfg.data.test.pipeline]
+    if 'dataset' in train:  # MultiImageMixDataset: the loading pipeline of the inner set
+        pipelines.append(train.dataset.pipeline)
+    for pipeline in pipelines:
+        assert len(Compose(pipeline).transforms) == len(pipeline)
+
+
 def test_yolov3_config_builds_without_pretrained_weights():
     cfg = Config.fromfile(str(ROOT / 'configs/yolo/yolov3_d53_mstrain-608_273e_coco.py'))
     assert cfg.model.test_cfg.conf_thr == 0.005 and cfg.runner.max_epochs == 273
@@ -75,6 +88,9 @@ def test_yolov3_config_builds_without_pretrained_weights():
     assert shapes['bbox_head.convs_bridge.2.conv.weight'] == (256, 128, 3, 3)
     # MMDetection's yolov3_d53 checkpoint holds 61,949,149 parameters
     assert sum(p.numel() for p in model.parameters()) == 61949149
+    _compose_all_pipelines(cfg)
+    _compose_all_pipelines(
+        Config.fromfile(str(ROOT / 'configs/synthetic/yolov3_r18_128_synthetic.py')))
 
 
 def test_train_backward_and_test_outputs():

@@ -52,6 +52,19 @@ def batch_of_two():
     return img, metas, gt_bboxes, gt_labels
 
 
+def _compose_all_pipelines(cfg):
+    """Every pipeline of the config builds (type names and arguments are known)."""
+    from detkit.datasets.pipelines import Compose
+    train = cfg.data.train
+    while 'pipeline' not in train:
+        train = train.dataset
+    pipelines = [train.pipeline, cfg.data.val.pipeline, cfg.data.test.pipeline]
+    if 'dataset' in train:  # MultiImageMixDataset: the loading pipeline of the inner set
+        pipelines.append(train.dataset.pipeline)
+    for pipeline in pipelines:
+        assert len(Compose(pipeline).transforms) == len(pipeline)
+
+
 def test_yolox_s_config_matches_mmdetection_state_dict():
     cfg = Config.fromfile(str(ROOT / 'configs/yolox/yolox_s_8x8_300e_coco.py'))
     model = build_detector(cfg.model)
@@ -63,6 +76,9 @@ def test_yolox_s_config_matches_mmdetection_state_dict():
     assert [h.type for h in cfg.custom_hooks] == ['YOLOXModeSwitchHook', 'SyncNormHook',
                                                   'ExpMomentumEMAHook']
     assert cfg.lr_config.policy == 'YOLOX' and cfg.data.train.type == 'MultiImageMixDataset'
+    _compose_all_pipelines(cfg)
+    _compose_all_pipelines(
+        Config.fromfile(str(ROOT / 'configs/synthetic/yolox_tiny_128_synthetic.py')))
 
 
 def test_multiscale_resize_of_images_and_boxes():
