@@ -48,26 +48,23 @@ def make_data(root: str, num_train: int, num_val: int, img_size: int, seed: int)
     make_synthetic_dataset(root, num_train, num_val, seed=seed, img_size=img_size)
 
 
-def plot_curves(log_json: str, out_file: str) -> None:
+def plot_curves(log_json: str, iters_per_epoch: int, out_file: str) -> None:
     """Training loss per iteration and validation mAP per epoch, side by side (Agg)."""
     from detkit.visualization.palette import import_pyplot
     plt = import_pyplot()
     iters, losses, epochs, maps, maps50 = [], [], [], [], []
-    per_epoch = None
     with open(log_json) as f:
         for line in f:
             rec = json.loads(line)
             if rec.get('mode') == 'train' and 'loss' in rec:
-                if per_epoch is None or rec['iter'] > per_epoch:
-                    per_epoch = rec['iter'] if rec['epoch'] == 1 else per_epoch
-                iters.append(rec['iter'] + (rec['epoch'] - 1) * (per_epoch or 0))
+                iters.append((rec['epoch'] - 1) * iters_per_epoch + rec['iter'])
                 losses.append(rec['loss'])
             elif rec.get('mode') == 'val' and 'bbox_mAP' in rec:
                 epochs.append(rec['epoch'])
                 maps.append(rec['bbox_mAP'])
                 maps50.append(rec['bbox_mAP_50'])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    ax1.plot(iters, losses)
+    ax1.plot(iters, losses, '.-')
     ax1.set_xlabel('iteration')
     ax1.set_ylabel('training loss')
     ax1.set_title('loss')
@@ -85,6 +82,7 @@ def plot_curves(log_json: str, out_file: str) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     t_start = time.time()
+    import numpy as np
     import torch
 
     from detkit.apis import set_random_seed, single_gpu_test, train_detector
@@ -117,7 +115,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     model.init_weights()
     dataset = build_dataset(cfg.data.train)
     model.CLASSES = dataset.CLASSES
-    n_iters = cfg.runner.max_epochs * -(-len(dataset) // cfg.data.samples_per_gpu)
+    # GroupSampler pads every aspect-ratio group to whole batches
+    per_epoch = sum(-(-int(n) // cfg.data.samples_per_gpu) for n in np.bincount(dataset.flag))
+    n_iters = cfg.runner.max_epochs * per_epoch
     print(f'[2/4] training {type(model).__name__} on {len(dataset)} images for '
           f'{cfg.runner.max_epochs} epochs ({n_iters} iterations, {torch.get_num_threads()} '
           f'CPU threads); a log line every {cfg.log_config.interval} iterations', flush=True)
@@ -135,7 +135,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     print(f'[4/4] drawing curves and predictions into {cfg.work_dir}', flush=True)
     curves = osp.join(cfg.work_dir, 'curves.png')
-    plot_curves(osp.join(cfg.work_dir, f'{timestamp}.log.json'), curves)
+    plot_curves(osp.join(cfg.work_dir, f'{timestamp}.log.json'), per_epoch, curves)
     vis_dir = osp.join(cfg.work_dir, 'vis')
     os.makedirs(vis_dir, exist_ok=True)
     for i in range(min(args.num_vis, len(val_set))):
