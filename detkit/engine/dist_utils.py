@@ -200,11 +200,18 @@ class DetDistributedDataParallel(nn.parallel.DistributedDataParallel):
 
     def _through_forward(self, method: str, *args: Any, **kwargs: Any) -> Any:
         module = self.module
-        module.forward = getattr(module, method)  # an instance attribute shadows the class's
+        step = getattr(module, method)
+
+        def call_step(*a: Any, **kw: Any) -> Any:
+            # the step itself calls module(**data): that call must reach the real forward
+            module.__dict__.pop('forward', None)
+            return step(*a, **kw)
+
+        module.forward = call_step  # an instance attribute shadows the class's
         try:
             return self(*args, **kwargs)
         finally:
-            del module.forward
+            module.__dict__.pop('forward', None)
 
 
 def wrap_ddp(
