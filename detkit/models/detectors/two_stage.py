@@ -5,6 +5,7 @@ import copy
 import warnings
 from typing import Any, Optional, Union
 
+import torch
 from torch import Tensor, nn
 
 from ...registry import DETECTORS
@@ -86,8 +87,7 @@ class TwoStageDetector(BaseDetector):
         return x
 
     def forward_dummy(self, img: Tensor) -> tuple:
-        """Raw outputs for FLOPs counting, with 1000 fixed proposals."""
-        import torch
+        """Raw outputs for FLOPs counting, with 1000 random proposals (as MMDetection)."""
         outs: tuple = ()
         x = self.extract_feat(img)
         if self.with_rpn:
@@ -143,8 +143,9 @@ class TwoStageDetector(BaseDetector):
         """Results of a batch: per image per-class (n, 5) arrays, or
         ``(bbox_results, segm_results)`` with a mask head."""
         where = f'{type(self).__name__}.simple_test'
-        check_img_metas(img_metas, ('img_shape', 'scale_factor', 'ori_shape'), where,
-                        num_imgs=img.size(0))
+        # masks are pasted into the original image, so only they need its shape
+        keys = ('img_shape', 'scale_factor') + (('ori_shape', ) if self.with_mask else ())
+        check_img_metas(img_metas, keys, where, num_imgs=img.size(0))
         x = self.extract_feat(img)
         if proposals is None:
             if not self.with_rpn:
