@@ -144,17 +144,17 @@ class ConvFCBBoxHead(BBoxHead):
 class Shared2FCBBoxHead(ConvFCBBoxHead):
     """Two shared fcs of width ``fc_out_channels`` (Faster R-CNN with FPN)."""
 
-    def __init__(self, fc_out_channels: int = 1024, *args: Any, **kwargs: Any):
+    def __init__(self, fc_out_channels: int = 1024, **kwargs: Any):
         super().__init__(num_shared_convs=0, num_shared_fcs=2, num_cls_convs=0, num_cls_fcs=0,
                          num_reg_convs=0, num_reg_fcs=0, fc_out_channels=fc_out_channels,
-                         *args, **kwargs)
+                         **kwargs)
 
 
 @HEADS.register_module()
 class Shared4Conv1FCBBoxHead(ConvFCBBoxHead):
     """Four shared 3x3 convs then one shared fc (usually with GN)."""
 
-    def __init__(self, fc_out_channels: int = 1024, *args: Any, **kwargs: Any):
+    def __init__(self, fc_out_channels: int = 1024, **kwargs: Any):
         super().__init__(num_shared_convs=4, num_shared_fcs=1, num_cls_convs=0, num_cls_fcs=0,
                          num_reg_convs=0, num_reg_fcs=0, fc_out_channels=fc_out_channels,
-                         *args, **kwargs)
+                         **kwargs)

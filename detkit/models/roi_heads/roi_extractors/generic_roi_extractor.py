@@ -1,7 +1,7 @@
 """``GenericRoIExtractor``: every RoI pooled from all levels, summed or concatenated (GRoIE)."""
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 from torch import Tensor
 

@@ -5,7 +5,8 @@ from collections import OrderedDict
 
 import pytest
 import torch
-from torchvision.ops import MultiScaleRoIAlign, roi_align as tv_roi_align
+from torchvision.ops import MultiScaleRoIAlign
+from torchvision.ops import roi_align as tv_roi_align
 
 from detkit.models.roi_heads import SingleRoIExtractor
 
