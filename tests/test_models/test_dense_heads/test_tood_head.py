@@ -5,8 +5,11 @@ import torch.nn.functional as F
 from torchvision.ops import deform_conv2d
 
 from detkit.models import build_head
-from detkit.models.dense_heads.tood_head import (TaskDecomposition, deform_sampling,
-                                                 sigmoid_geometric_mean)
+from detkit.models.dense_heads.tood_head import (
+    TaskDecomposition,
+    deform_sampling,
+    sigmoid_geometric_mean,
+)
 
 
 def make_head(**kw):
