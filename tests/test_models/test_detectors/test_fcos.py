@@ -226,9 +226,15 @@ def test_simple_test_rescale_and_flip_aug_test():
 def test_bad_meta_names_key_and_image():
     model = small_fcos()
     img, metas, gt_bboxes, gt_labels = batch_of_two()
-    bad = [dict(metas[0]), {k: v for k, v in metas[1].items() if k != 'pad_shape'}]
-    with pytest.raises(KeyError, match=r"img_metas\[1\] has no 'pad_shape'"):
-        model.forward_train(img, bad, gt_bboxes, gt_labels)
+    # FCOS's targets need no image meta at all: training goes without pad_shape
+    no_pad = [{k: v for k, v in m.items() if k != 'pad_shape'} for m in metas]
+    losses = model.forward_train(img, no_pad, gt_bboxes, gt_labels)
+    assert all(torch.isfinite(v) for v in losses.values())
+    # the test path needs scale_factor, and says which image lacks it
+    bad = [dict(metas[0]), {k: v for k, v in metas[1].items() if k != 'scale_factor'}]
+    model.eval()
+    with pytest.raises(KeyError, match=r"img_metas\[1\] has no 'scale_factor'"):
+        model.simple_test(img, bad, rescale=True)
 
 
 def _centerness_entropy(model, batch):
