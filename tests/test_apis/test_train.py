@@ -45,6 +45,7 @@ def test_nan_loss_stops_with_iteration_and_losses(data_dir, tmp_path):
     assert not osp.exists(tmp_path / 'epoch_1.pth')  # stopped before finishing the epoch
 
 
+@pytest.mark.slow
 def test_fp16_runs_bf16_autocast_and_lowers_the_loss(data_dir, tmp_path):
     cfg, model, dataset = _setup(
         data_dir, tmp_path, **{'fp16': dict(loss_scale=512.), 'runner.max_epochs': 8,

@@ -114,10 +114,11 @@ def test_test_eval_out_and_format_only(trained, tmp_path):
     np.testing.assert_allclose(got[:, 2], want[:, 2] - want[:, 0], rtol=1e-4, atol=1e-3)
 
 
-def test_print_config_shows_merged_options(tmp_path):
-    proc = run('tools/misc/print_config.py', CONFIG, '--cfg-options', 'runner.max_epochs=3',
-               '--save-path', str(tmp_path / 'c.py'))
-    assert 'max_epochs=3' in proc.stdout
+def test_print_config_shows_merged_options(tmp_path, capsys):
+    tool = _load(osp.join(ROOT, 'tools', 'misc', 'print_config.py'), '_tool_print_config')
+    tool.main([CONFIG, '--cfg-options', 'runner.max_epochs=3',
+               '--save-path', str(tmp_path / 'c.py')])
+    assert 'max_epochs=3' in capsys.readouterr().out
     from detkit.config import Config
     assert Config.fromfile(str(tmp_path / 'c.py')).runner.max_epochs == 3
 
