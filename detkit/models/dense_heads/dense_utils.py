@@ -63,6 +63,36 @@ def select_single_mlvl(mlvl_tensors: Sequence[Tensor], batch_id: int,
     return [t[batch_id] for t in mlvl_tensors]
 
 
+def stable_topk(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """The first ``k`` of ``scores.sort(descending=True, stable=True)``, without sorting all.
+
+    ``torch.topk`` finds the k-th value ``v`` in one pass; only the scores ``>= v``
+    (k plus ties) are then stable-sorted, so the values, indices and tie order are
+    exactly those of the full stable sort (a sort of a 10^6-score level costs ~10x
+    a top-k on CPU).
+
+    Args:
+        scores (Tensor): (N,) scores.
+        k (int): how many to keep; ``k >= N`` keeps all.
+
+    Returns:
+        tuple: ``values`` (min(k, N),) decreasing, ``indices`` (min(k, N),) into ``scores``.
+    """
+    n = scores.size(0)
+    if k >= n:
+        values, indices = scores.sort(descending=True, stable=True)
+        return values, indices
+    if k <= 0:
+        return scores.new_zeros(0), torch.zeros(0, dtype=torch.long, device=scores.device)
+    kth = scores.topk(k, sorted=False).values.min()
+    candidates = torch.nonzero(scores >= kth).squeeze(1)  # in index order
+    if candidates.numel() < k:  # NaN scores: fall back to the full sort's NaN handling
+        values, indices = scores.sort(descending=True, stable=True)
+        return values[:k], indices[:k]
+    values, order = scores[candidates].sort(descending=True, stable=True)
+    return values[:k], candidates[order[:k]]
+
+
 def filter_scores_and_topk(scores: Tensor, score_thr: float, topk: int,
                            results: Optional[Union[dict, list, Tensor]] = None) -> tuple:
     """Keep (prior, class) pairs scoring above ``score_thr``, at most ``topk`` of them.
@@ -84,10 +114,9 @@ def filter_scores_and_topk(scores: Tensor, score_thr: float, topk: int,
     scores = scores[valid_mask]
     valid_idxs = torch.nonzero(valid_mask)
     num_topk = valid_idxs.size(0) if topk <= 0 else min(int(topk), valid_idxs.size(0))
-    # a stable sort keeps equal scores in prior order, so results are reproducible
-    scores, idxs = scores.sort(descending=True, stable=True)
-    scores = scores[:num_topk]
-    topk_idxs = valid_idxs[idxs[:num_topk]]
+    # a stable order keeps equal scores in prior order, so results are reproducible
+    scores, idxs = stable_topk(scores, num_topk)
+    topk_idxs = valid_idxs[idxs]
     keep_idxs, labels = topk_idxs.unbind(dim=1)
 
     filtered: Any = None

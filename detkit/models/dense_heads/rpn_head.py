@@ -12,6 +12,7 @@ from torch import Tensor
 from ...ops import batched_nms
 from ...registry import HEADS
 from ..layers import ConvModule
+from .dense_utils import stable_topk
 from .anchor_head import AnchorHead
 from .base_dense_head import _cfg_get
 
@@ -107,9 +108,7 @@ class RPNHead(AnchorHead):
                 scores = rpn_cls_score.reshape(-1, 2).softmax(dim=1)[:, 0]
             rpn_bbox_pred = rpn_bbox_pred.permute(1, 2, 0).reshape(-1, 4)
             if 0 < nms_pre < scores.shape[0]:
-                ranked_scores, rank_inds = scores.sort(descending=True, stable=True)
-                topk_inds = rank_inds[:nms_pre]
-                scores = ranked_scores[:nms_pre]
+                scores, topk_inds = stable_topk(scores, nms_pre)
                 rpn_bbox_pred = rpn_bbox_pred[topk_inds, :]
                 anchors = anchors[topk_inds, :]
             mlvl_scores.append(scores)
