@@ -5,7 +5,8 @@
 
 For each model, both libraries build the same architecture with random weights
 (seeded) and are timed on the same inputs; each case runs once to warm up, then
-``repeats`` times, and the median wall time is printed with the ratio
+``repeats`` times alternating with its peer (so load changes hit both), and the
+median wall time is printed with the ratio
 detkit / torchvision (< 1: detkit faster). ``torch.set_num_threads(2)``.
 
 Models (80 COCO classes on both sides: torchvision's ``num_classes`` is 80 for
@@ -54,7 +55,9 @@ from __future__ import annotations
 import argparse
 import copy
 import os.path as osp
+import statistics
 import sys
+import time
 from typing import Callable
 
 import numpy as np
@@ -69,7 +72,7 @@ from torchvision.models.detection import (
 from torchvision.ops import FrozenBatchNorm2d
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from bench_ops import machine, median_time  # noqa: E402
+from bench_ops import machine  # noqa: E402
 
 from detkit.config import Config  # noqa: E402
 from detkit.models import build_detector  # noqa: E402
@@ -86,6 +89,24 @@ CONFIGS = dict(
 TWO_STAGE = ('faster_rcnn', 'mask_rcnn')
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
+
+
+def paired_medians(ours: Callable, theirs: Callable, repeats: int) -> tuple[float, float]:
+    """Median wall times of ``repeats`` runs of each after one warm-up run of each.
+
+    The runs alternate (ours, theirs, theirs, ours, ...) so that a load change on
+    the shared machine hits both sides alike.
+    """
+    ours()
+    theirs()
+    times: tuple[list, list] = ([], [])
+    for i in range(repeats):
+        order = ((0, ours), (1, theirs)) if i % 2 == 0 else ((1, theirs), (0, ours))
+        for side, fn in order:
+            start = time.perf_counter()
+            fn()
+            times[side].append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def build_detkit(name: str) -> nn.Module:
@@ -279,13 +300,13 @@ def main(argv: list[str] | None = None) -> None:
             infer = fuse_conv_bn(copy.deepcopy(ours))
         g = torch.Generator().manual_seed(0)
         run_ours, run_theirs = inference_cases(name, infer, theirs, h, w, g)
-        t_ours, t_theirs = median_time(run_ours, repeats), median_time(run_theirs, repeats)
+        t_ours, t_theirs = paired_medians(run_ours, run_theirs, repeats)
         print(f'| {name} | inference ms/img | {t_ours * 1e3:.0f} | {t_theirs * 1e3:.0f} | '
               f'{t_ours / t_theirs:.2f} |', flush=True)
         ours.train()
         theirs.train()
         run_ours, run_theirs = training_cases(name, ours, theirs, train_size, g)
-        t_ours, t_theirs = median_time(run_ours, repeats), median_time(run_theirs, repeats)
+        t_ours, t_theirs = paired_medians(run_ours, run_theirs, repeats)
         print(f'| {name} | training step bs 2 | {t_ours * 1e3:.0f} | {t_theirs * 1e3:.0f} | '
               f'{t_ours / t_theirs:.2f} |', flush=True)
 
