@@ -243,7 +243,8 @@ evaluation = dict(interval=100000)
     assert run.returncode == 0, run.stderr[-3000:]
     scores = []
     for metric in metrics:
-        found = re.search(rf"{metric}_mAP_50'?: ([0-9.]+)", run.stdout + run.stderr)
+        # tools/test.py prints the metrics dict: ('bbox_mAP_50', 1.0)
+        found = re.search(rf"{metric}_mAP_50'?[,:] *([0-9.]+)", run.stdout + run.stderr)
         assert found, (run.stdout + run.stderr)[-3000:]
         scores.append(float(found.group(1)))
     return scores[0], scores[1:]
