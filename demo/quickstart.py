@@ -100,6 +100,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.epochs is not None:
         options['runner.max_epochs'] = args.epochs
         options['evaluation.interval'] = max(1, args.epochs // 4)
+        options['lr_config.step'] = [max(1, round(args.epochs * 7 / 8))]  # as the config's 7/8
     cfg.merge_from_dict(options)
     cfg.work_dir = args.work_dir
     cfg.gpu_ids = [0]
