@@ -137,6 +137,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Optional[dict]:
                            dist=distributed, shuffle=False)
     test_loader_cfg.update({k: v for k, v in dict(cfg.data.get('test_dataloader') or {}).items()})
     test_cfg = cfg.data.test
+    if 'samples_per_gpu' in test_cfg:  # the MMDetection 2.x spelling of the batch size
+        per_gpu = test_cfg.pop('samples_per_gpu')
+        if 'samples_per_gpu' not in (cfg.data.get('test_dataloader') or {}):
+            test_loader_cfg['samples_per_gpu'] = per_gpu
     test_cfg.test_mode = True
     dataset = build_dataset(test_cfg)
     data_loader = build_dataloader(dataset, **test_loader_cfg)

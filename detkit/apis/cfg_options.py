@@ -73,6 +73,8 @@ def check_cfg_options(cfg: Any, options: Optional[dict], source: str = '--cfg-op
             accepted = _accepted_args(type_name) if isinstance(type_name, str) else None
             if accepted is not None and where == 'optimizer':
                 accepted |= {'paramwise_cfg', 'constructor'}  # read by the optimizer builder
+            if accepted is not None and where in ('data.train', 'data.val', 'data.test'):
+                accepted |= {'samples_per_gpu'}  # MMDetection 2.x: read by the tools
             if accepted is not None:
                 if key in accepted:
                     break
