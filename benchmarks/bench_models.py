@@ -7,7 +7,7 @@ For each model, both libraries build the same architecture with random weights
 (seeded) and are timed on the same inputs; each case runs once to warm up, then
 ``repeats`` times alternating with its peer (so load changes hit both), and the
 median wall time is printed with the ratio
-detkit / torchvision (< 1: detkit faster). ``torch.set_num_threads(2)``.
+detkit / torchvision (< 1: detkit faster). ``torch.set_num_threads(2)`` (``--threads``).
 
 Models (80 COCO classes on both sides: torchvision's ``num_classes`` is 80 for
 RetinaNet/FCOS and 81 = 80 + background for Faster/Mask R-CNN):
@@ -270,6 +270,8 @@ def training_cases(name: str, ours: nn.Module, theirs: nn.Module, size: int,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--models', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument('--cases', nargs='+', default=['inference', 'training'],
+                        choices=['inference', 'training'])
     parser.add_argument('--repeats', type=int, default=5, help='timed runs per case (median)')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run: 2 repeats, 320x480 inference and 256x256 training '
@@ -278,13 +280,14 @@ def main(argv: list[str] | None = None) -> None:
                         help='inference image size (default 800 1333)')
     parser.add_argument('--train-size', type=int, default=None,
                         help='training image side (default 512)')
+    parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads')
     parser.add_argument('--fuse-conv-bn', action='store_true',
                         help="fold detkit's BatchNorms into convs for inference")
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     h, w = args.size or ((320, 480) if args.quick else (800, 1333))
     train_size = args.train_size or (256 if args.quick else 512)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     print(f'machine: {machine()}')
     print(f'inference {h}x{w} bs 1, training step {train_size}x{train_size} bs 2, '
           f'median of {repeats} runs after a warm-up'
@@ -299,10 +302,13 @@ def main(argv: list[str] | None = None) -> None:
         if args.fuse_conv_bn:
             infer = fuse_conv_bn(copy.deepcopy(ours))
         g = torch.Generator().manual_seed(0)
-        run_ours, run_theirs = inference_cases(name, infer, theirs, h, w, g)
-        t_ours, t_theirs = paired_medians(run_ours, run_theirs, repeats)
-        print(f'| {name} | inference ms/img | {t_ours * 1e3:.0f} | {t_theirs * 1e3:.0f} | '
-              f'{t_ours / t_theirs:.2f} |', flush=True)
+        if 'inference' in args.cases:
+            run_ours, run_theirs = inference_cases(name, infer, theirs, h, w, g)
+            t_ours, t_theirs = paired_medians(run_ours, run_theirs, repeats)
+            print(f'| {name} | inference ms/img | {t_ours * 1e3:.0f} | {t_theirs * 1e3:.0f} | '
+                  f'{t_ours / t_theirs:.2f} |', flush=True)
+        if 'training' not in args.cases:
+            continue
         ours.train()
         theirs.train()
         run_ours, run_theirs = training_cases(name, ours, theirs, train_size, g)
