@@ -91,11 +91,14 @@ MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
 
 
-def paired_medians(ours: Callable, theirs: Callable, repeats: int) -> tuple[float, float]:
-    """Median wall times of ``repeats`` runs of each after one warm-up run of each.
+def paired_medians(ours: Callable, theirs: Callable, repeats: int,
+                   clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
+    """Median times of ``repeats`` runs of each after one warm-up run of each.
 
     The runs alternate (ours, theirs, theirs, ours, ...) so that a load change on
-    the shared machine hits both sides alike.
+    the shared machine hits both sides alike. ``clock`` is wall time by default;
+    ``time.process_time`` (CPU seconds of this process, all threads) is steadier
+    when other jobs take the cores.
     """
     ours()
     theirs()
@@ -103,9 +106,9 @@ def paired_medians(ours: Callable, theirs: Callable, repeats: int) -> tuple[floa
     for i in range(repeats):
         order = ((0, ours), (1, theirs)) if i % 2 == 0 else ((1, theirs), (0, ours))
         for side, fn in order:
-            start = time.perf_counter()
+            start = clock()
             fn()
-            times[side].append(time.perf_counter() - start)
+            times[side].append(clock() - start)
     return statistics.median(times[0]), statistics.median(times[1])
 
 
@@ -280,6 +283,8 @@ def main(argv: list[str] | None = None) -> None:
                         help='inference image size (default 800 1333)')
     parser.add_argument('--train-size', type=int, default=None,
                         help='training image side (default 512)')
+    parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall',
+                        help='wall time, or CPU time of the process (steadier under load)')
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads')
     parser.add_argument('--fuse-conv-bn', action='store_true',
                         help="fold detkit's BatchNorms into convs for inference")
@@ -288,9 +293,10 @@ def main(argv: list[str] | None = None) -> None:
     h, w = args.size or ((320, 480) if args.quick else (800, 1333))
     train_size = args.train_size or (256 if args.quick else 512)
     torch.set_num_threads(args.threads)
+    clock = time.perf_counter if args.clock == 'wall' else time.process_time
     print(f'machine: {machine()}')
     print(f'inference {h}x{w} bs 1, training step {train_size}x{train_size} bs 2, '
-          f'median of {repeats} runs after a warm-up'
+          f'median {args.clock} time of {repeats} runs after a warm-up'
           f'{", detkit convs fused with BN" if args.fuse_conv_bn else ""}')
     print('| model | case | detkit (ms) | torchvision (ms) | ratio |')
     print('|---|---|---:|---:|---:|')
@@ -304,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
         g = torch.Generator().manual_seed(0)
         if 'inference' in args.cases:
             run_ours, run_theirs = inference_cases(name, infer, theirs, h, w, g)
-            t_ours, t_theirs = paired_medians(run_ours, run_theirs, repeats)
+            t_ours, t_theirs = paired_medians(run_ours, run_theirs, repeats, clock)
             print(f'| {name} | inference ms/img | {t_ours * 1e3:.0f} | {t_theirs * 1e3:.0f} | '
                   f'{t_ours / t_theirs:.2f} |', flush=True)
         if 'training' not in args.cases:
@@ -312,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
         ours.train()
         theirs.train()
         run_ours, run_theirs = training_cases(name, ours, theirs, train_size, g)
-        t_ours, t_theirs = paired_medians(run_ours, run_theirs, repeats)
+        t_ours, t_theirs = paired_medians(run_ours, run_theirs, repeats, clock)
         print(f'| {name} | training step bs 2 | {t_ours * 1e3:.0f} | {t_theirs * 1e3:.0f} | '
               f'{t_ours / t_theirs:.2f} |', flush=True)
 
