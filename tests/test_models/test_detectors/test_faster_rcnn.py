@@ -177,6 +177,9 @@ def test_simple_and_aug_test(model):
 
 
 @pytest.mark.slow
+# ~100 one-batch steps take a few minutes on 2 idle cores; a shared machine may need
+# far longer than the default 600 s
+@pytest.mark.timeout(1800)
 def test_overfits_eight_synthetic_images(tmp_path):
     """tools/train.py then tools/test.py --eval bbox on 8 synthetic 128 px scenes."""
     bbox_map50, _ = _train_and_test(tmp_path, 'faster_rcnn', ['bbox'])
