@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 _BUILD_HINT = (
@@ -26,8 +28,15 @@ def compiled_ops() -> dict[str, list[str]]:
 
     The answer comes from the dispatcher's registration table, so it reports what
     the loaded ``detkit._C`` actually registered, e.g.
-    ``{'bbox_overlaps': ['cpu', 'cuda'], 'soft_nms': ['cpu']}``.
+    ``{'bbox_overlaps': ['cpu', 'cuda'], 'soft_nms': ['cpu']}``. The table is
+    read once (it is fixed once ``detkit._C`` is loaded): losses ask on every
+    forward, and a scan of the dispatcher costs milliseconds.
     """
+    return {name: list(devices) for name, devices in _registered_ops()}
+
+
+@functools.lru_cache(maxsize=1)
+def _registered_ops() -> tuple[tuple[str, tuple[str, ...]], ...]:
     ops: dict[str, list[str]] = {}
     for device, key in _DEVICE_KEYS:
         if device == 'cuda' and not _C.cuda_compiled():
@@ -37,7 +46,7 @@ def compiled_ops() -> dict[str, list[str]]:
             if ns != 'detkit' or name.startswith('_'):
                 continue
             ops.setdefault(name.split('.')[0], []).append(device)
-    return dict(sorted(ops.items()))
+    return tuple((name, tuple(devs)) for name, devs in sorted(ops.items()))
 
 
 def cuda_compiled() -> bool:
