@@ -12,9 +12,9 @@ from torch import Tensor
 from ...ops import batched_nms
 from ...registry import HEADS
 from ..layers import ConvModule
-from .dense_utils import stable_topk
 from .anchor_head import AnchorHead
 from .base_dense_head import _cfg_get
+from .dense_utils import stable_topk
 
 
 @HEADS.register_module()
