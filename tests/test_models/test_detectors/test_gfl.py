@@ -2,8 +2,8 @@
 gradients, ``simple_test(rescale=True)`` result format and flip test-time augmentation."""
 import pathlib
 
-import numpy as np
 import torch
+from _dense_checks import check_testing, check_training  # beside this file
 
 from detkit.config import Config
 from detkit.models import build_detector
@@ -37,23 +37,6 @@ def small_model(**head_kw):
     return build_detector(cfg)
 
 
-def batch_of_two():
-    """Two images of different sizes padded into one tensor; the second has no boxes."""
-    g = torch.Generator().manual_seed(0)
-    img = torch.randn(2, 3, 96, 128, generator=g)
-    img[1, :, 80:, :] = 0
-    img[1, :, :, 100:] = 0
-    metas = [dict(img_shape=(96, 128, 3), ori_shape=(48, 64, 3), pad_shape=(96, 128, 3),
-                  scale_factor=np.array([2., 2., 2., 2.], dtype=np.float32), flip=False,
-                  flip_direction=None),
-             dict(img_shape=(80, 100, 3), ori_shape=(80, 100, 3), pad_shape=(96, 128, 3),
-                  scale_factor=np.array([1., 1., 1., 1.], dtype=np.float32), flip=False,
-                  flip_direction=None)]
-    # a box per level: small (P3), medium (P4), large (P5)
-    gt_bboxes = [torch.tensor([[4., 6., 30., 40.], [40., 10., 100., 60.], [2., 2., 126., 94.]]),
-                 torch.zeros(0, 4)]
-    gt_labels = [torch.tensor([0, 2, 1]), torch.zeros(0, dtype=torch.long)]
-    return img, metas, gt_bboxes, gt_labels
 
 
 def test_config_builds_with_mmdet_names():
@@ -76,60 +59,15 @@ def test_config_builds_with_mmdet_names():
 def test_train_losses_gradients_and_empty_image():
     torch.manual_seed(0)
     model = small_model()
-    # only the head: the backbone's zero_init_residual would zero the gradients of the
-    # residual branches at step 0 (they learn through the BN weights first)
-    model.bbox_head.init_weights()
-    model.train()
-    img, metas, gt_bboxes, gt_labels = batch_of_two()
-    losses = model.forward_train(img, metas, gt_bboxes, gt_labels)
-    assert set(losses) == {'loss_bbox', 'loss_dfl', 'loss_cls'}
-    for name, value in losses.items():
-        values = value if isinstance(value, list) else [value]
-        # per-level lists as in MMDetection (one entry per level), or one scalar
-        assert len(values) == {'loss_cls': 3, 'loss_bbox': 3, 'loss_dfl': 3}[name], name
-        assert all(torch.isfinite(v) for v in values), name
-        assert sum(values) > 0, name
-    loss, log_vars = model._parse_losses(losses)
-    assert set(log_vars) == set(losses) | {'loss'}
-    loss.backward()
-    for name, p in model.named_parameters():
-        if p.requires_grad:
-            assert p.grad is not None and p.grad.abs().sum() > 0, name
-        else:
-            assert p.grad is None, name  # the frozen stem and first stage
+    model.bbox_head.init_weights()  # the head only: see check_training
+    check_training(model, {'loss_cls': 3, 'loss_bbox': 3, 'loss_dfl': 3})
 
 
 def test_simple_test_rescale_and_flip_aug_test():
     torch.manual_seed(0)
     model = small_model()
     model.bbox_head.init_weights()
-    model.eval()
-    img, metas, _, _ = batch_of_two()
-    with torch.no_grad():
-        results = model.simple_test(img, metas, rescale=True)
-    assert len(results) == 2
-    for res, meta in zip(results, metas):
-        assert len(res) == 3
-        assert all(r.dtype == np.float32 and r.ndim == 2 and r.shape[1] == 5 for r in res)
-        dets = np.concatenate(res)
-        assert 0 < len(dets) <= 30
-        h, w = meta['ori_shape'][:2]
-        assert (dets[:, [0, 2]] <= w + 1e-3).all() and (dets[:, [1, 3]] <= h + 1e-3).all()
-
-    one = img[:1]
-    flip_metas = [dict(metas[0], flip=True, flip_direction='horizontal')]
-    with torch.no_grad():
-        aug = model.aug_test([one, one.flip(-1)], [metas[:1], flip_metas], rescale=True)
-        flipped_only = model.aug_test([one.flip(-1)], [flip_metas], rescale=True)
-        direct = model.simple_test(one.flip(-1), metas[:1], rescale=False)
-    assert len(aug) == 1 and len(aug[0]) == 3
-    assert all(r.dtype == np.float32 and r.shape[1] == 5 for r in aug[0])
-    assert sum(len(r) for r in aug[0]) > 0
-    # the flipped view is mapped back: mirror in the 128 px test image, then / scale 2
-    for got, d in zip(flipped_only[0], direct[0]):
-        exp = np.stack([128 - d[:, 2], d[:, 1], 128 - d[:, 0], d[:, 3]], 1) / 2
-        np.testing.assert_allclose(got[:, :4], exp, rtol=1e-5, atol=1e-4)
-        np.testing.assert_allclose(got[:, 4], d[:, 4], rtol=1e-6)
+    check_testing(model)
 
 
 def test_synthetic_config_builds_and_trains_a_step():
