@@ -27,10 +27,21 @@ def _free_port():
         return str(s.getsockname()[1])
 
 
-def _run(cmd):
-    env = dict(os.environ, PYTHONPATH=_tiny.ROOT, OMP_NUM_THREADS='1', PYTHON=sys.executable,
-               PORT=_free_port())
-    proc = subprocess.run(cmd, cwd=_tiny.ROOT, env=env, capture_output=True, text=True)
+# A launcher's variables inherited from the caller's shell (a cluster job sets
+# MASTER_ADDR=<some node>, RANK, ...) would send this local 2-process run elsewhere.
+_LAUNCH_VARS = ('MASTER_ADDR', 'MASTER_PORT', 'RANK', 'LOCAL_RANK', 'WORLD_SIZE',
+                'LOCAL_WORLD_SIZE', 'NNODES', 'NODE_RANK', 'GROUP_RANK', 'TORCHELASTIC_RUN_ID')
+
+
+def _run(cmd, timeout=600):
+    env = {k: v for k, v in os.environ.items() if k not in _LAUNCH_VARS}
+    env.update(PYTHONPATH=_tiny.ROOT, OMP_NUM_THREADS='1', PYTHON=sys.executable,
+               PORT=_free_port(), MASTER_ADDR='127.0.0.1', NNODES='1', NODE_RANK='0')
+    try:
+        proc = subprocess.run(cmd, cwd=_tiny.ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f'{cmd} did not finish in {timeout} s:\n{e.stdout}\n{e.stderr}')
     assert proc.returncode == 0, f'{cmd} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}'
     return proc.stdout + proc.stderr
 
