@@ -26,6 +26,7 @@ CONFIG = osp.join(ROOT, 'configs', 'synthetic', 'quickstart_fcos_r18.py')
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--config', default=CONFIG, help='detector config (default: %(default)s)')
     p.add_argument('--work-dir', default='work_dirs/quickstart')
     p.add_argument('--data-root', default='data/synthetic_quickstart')
     p.add_argument('--num-train', type=int, default=240, help='synthetic train images')
@@ -93,7 +94,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     make_data(args.data_root, args.num_train, args.num_val, args.img_size, args.seed)
     root = args.data_root.rstrip('/') + '/'
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(args.config)
     options = {f'data.{s}.{k}': root + v for s in ('train', 'val', 'test') for k, v in (
         ('ann_file', f'annotations/instances_{"train" if s == "train" else "val"}2017.json'),
         ('img_prefix', f'{"train" if s == "train" else "val"}2017/'))}
@@ -107,7 +108,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     cfg.device = args.device
     cfg.seed = args.seed
     os.makedirs(cfg.work_dir, exist_ok=True)
-    cfg.dump(osp.join(cfg.work_dir, osp.basename(CONFIG)))
+    cfg.dump(osp.join(cfg.work_dir, osp.basename(args.config)))
     timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
     logger = get_root_logger(log_file=osp.join(cfg.work_dir, f'{timestamp}.log'))
     set_random_seed(args.seed)
