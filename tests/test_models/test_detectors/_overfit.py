@@ -5,7 +5,8 @@
 trains it on one fixed batch of 8 images with AdamW and scores VOC mAP@0.5
 (``detkit.evaluation.eval_map``) on the same images. The building blocks
 (``synthetic_batch``, ``build_model``, ``train_steps``, ``bbox_map``) are public so that a
-measuring script can score between training segments.
+measuring script can score between training segments; ``record_calls``, ``call_arg`` and
+``binary_entropy`` help a test compute the floor of a loss with soft targets.
 
 AdamW replaces the configs' schedules (tuned for epochs over a dataset, not for
 memorising 8 images quickly); everything else (model, priors, assigners, losses,
@@ -73,11 +74,12 @@ def build_model(cfg: Config, seed: int = 0) -> torch.nn.Module:
 
 def train_steps(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: dict,
                 iters: int, grad_clip: Optional[dict] = None, start: int = 0,
-                before_step: Optional[Callable[[torch.nn.Module, int], None]] = None
-                ) -> list[float]:
+                before_step: Optional[Callable[[torch.nn.Module, int], None]] = None,
+                floor: Optional[Callable[[], float]] = None) -> list[float]:
     """``iters`` steps on the one batch ``data``; the total loss of each step (before
-    its update). ``before_step(model, it)`` runs before step ``it`` (``start``-based),
-    e.g. to play an epoch hook when each step is one epoch of 8 images."""
+    its update), minus ``floor()`` (read after the step's forward) when given.
+    ``before_step(model, it)`` runs before step ``it`` (``start``-based), e.g. to play an
+    epoch hook when each step is one epoch of the 8 images."""
     losses = []
     for it in range(start, start + iters):
         if before_step is not None:
@@ -88,8 +90,31 @@ def train_steps(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: 
         if grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), **grad_clip)
         optimizer.step()
-        losses.append(out['log_vars']['loss'])
+        losses.append(out['log_vars']['loss'] - (floor() if floor is not None else 0.0))
     return losses
+
+
+def record_calls(module: torch.nn.Module) -> list:
+    """Every later call of ``module`` appends its ``(args, kwargs)`` to the returned list
+    (the caller reads and clears it): a loss floor is computed from the very targets,
+    weights and ``avg_factor`` the head passed to its loss in that step."""
+    calls: list = []
+    module.register_forward_hook(lambda m, args, kwargs, out: calls.append((args, kwargs)),
+                                 with_kwargs=True)
+    return calls
+
+
+def call_arg(call: tuple, index: int, name: str, default=None):
+    """Argument ``name`` (positional ``index``) of a call recorded by :func:`record_calls`."""
+    args, kwargs = call
+    return args[index] if len(args) > index else kwargs.get(name, default)
+
+
+def binary_entropy(p: torch.Tensor) -> torch.Tensor:
+    """Elementwise -p log p - (1 - p) log(1 - p) in float64, 0 at p in {0, 1}: the least
+    value of a BCE against the soft target ``p``."""
+    p = p.detach().double()
+    return -(torch.special.xlogy(p, p) + torch.special.xlogy(1 - p, 1 - p))
 
 
 def bbox_map(model: torch.nn.Module, data: dict) -> float:
@@ -106,7 +131,7 @@ def bbox_map(model: torch.nn.Module, data: dict) -> float:
 
 
 def overfit(config_path: str, iters: int, lr: float, size: int = 128, seed: int = 0,
-            loss_floor: Optional[Callable[[torch.nn.Module, dict], float]] = None,
+            loss_floor: Optional[Callable[[torch.nn.Module], Callable[[], float]]] = None,
             before_step: Optional[Callable[[torch.nn.Module, int], None]] = None
             ) -> tuple[list[float], float]:
     """Train ``configs/...`` (relative to the repository) on the 8 scenes; score them.
@@ -117,25 +142,27 @@ def overfit(config_path: str, iters: int, lr: float, size: int = 128, seed: int 
         lr (float): AdamW learning rate (no weight decay, no schedule).
         size (int): square image side in pixels.
         seed (int): torch / python seed of the initialisation and the training.
-        loss_floor (callable, optional): ``loss_floor(model, data) -> float``, the least
-            value the total loss can take on ``data`` (e.g. the entropy of soft targets),
-            evaluated once on the initialised model. When given, the returned losses are
-            the excess over it: what training can remove.
+        loss_floor (callable, optional): ``loss_floor(model) -> floor`` installs hooks on
+            the built model (see :func:`record_calls`) and returns ``floor()``: the least
+            value the total loss of the step just run could take given its targets (e.g.
+            the entropy of soft targets). The returned losses are then the excess over
+            it: what training can remove.
         before_step (callable, optional): see :func:`train_steps`.
 
     Returns:
-        tuple: the per-step total losses (or their excess over ``loss_floor``), and the
-        VOC mAP@0.5 on the same images after training.
+        tuple: the per-step total losses (or their excess over the floor), and the VOC
+        mAP@0.5 on the same images after training.
     """
     cfg = Config.fromfile(osp.join(ROOT, config_path))
     data = synthetic_batch(cfg, size)
     assert sum(len(b) for b in data['gt_bboxes']) >= 12  # 1-3 shapes per scene
     model = build_model(cfg, seed)
-    floor = 0.0 if loss_floor is None else loss_floor(model, data)
+    floor = None if loss_floor is None else loss_floor(model)
     optimizer = build_optimizer(model, dict(type='AdamW', lr=lr, weight_decay=0.0))
     grad_clip = (cfg.get('optimizer_config') or {}).get('grad_clip')
-    losses = train_steps(model, optimizer, data, iters, grad_clip, before_step=before_step)
-    return [loss - floor for loss in losses], bbox_map(model, data)
+    losses = train_steps(model, optimizer, data, iters, grad_clip, before_step=before_step,
+                         floor=floor)
+    return losses, bbox_map(model, data)
 
 
 def loss_ratio(losses: Sequence[float]) -> float:

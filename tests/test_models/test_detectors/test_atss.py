@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from _dense_checks import check_testing, check_training  # beside this file
-from _overfit import overfit
+from _overfit import binary_entropy, call_arg, overfit, record_calls
 
 from detkit.config import Config
 from detkit.models import build_detector
@@ -86,25 +86,21 @@ def test_synthetic_config_builds_and_trains_a_step():
     assert torch.isfinite(loss) and loss > 0
 
 
-def _centerness_floor(model, data):
-    """The least value of the total loss on ``data``: the centerness BCE cannot fall below
+def _centerness_floor(model):
+    """The least value of the total loss in a step: the centerness BCE cannot fall below
     the entropy of its soft targets (the centerness of each positive anchor's centre in
-    its gt box: fixed, as ATSS assigns from the anchors and boxes alone), averaged over
-    the positives as ``ATSSHead.loss`` does; focal and GIoU losses can reach 0."""
-    head = model.bbox_head
-    model.eval()  # shapes only: keep the BN running statistics untouched
-    with torch.no_grad():
-        sizes = [f.shape[-2:] for f in model.extract_feat(data['img'])]
-    model.train()
-    anchors, flags = head.get_anchors(sizes, data['img_metas'], device='cpu')
-    anchors, labels, _, targets, _, num_pos, _ = head.get_targets(
-        anchors, flags, data['gt_bboxes'], data['img_metas'], gt_labels_list=data['gt_labels'])
-    anchors, labels, targets = (torch.cat([t.reshape(-1, t.shape[-1]) for t in ts])
-                                for ts in (anchors, [lb[..., None] for lb in labels], targets))
-    pos = labels[:, 0] < head.num_classes
-    c = head.centerness_target(anchors[pos], targets[pos]).double()
-    entropy = torch.nn.functional.binary_cross_entropy(c, c, reduction='sum').item()
-    return head.loss_centerness.loss_weight * entropy / max(num_pos, 1)
+    its gt box), summed over the positives and divided by the ``avg_factor`` the head
+    passed; focal and GIoU losses can reach 0. Fixed here: ATSS assigns from the anchors
+    and boxes alone."""
+    calls = record_calls(model.bbox_head.loss_centerness)
+    weight = model.bbox_head.loss_centerness.loss_weight
+
+    def floor():
+        value = sum(binary_entropy(call_arg(c, 1, 'target')).sum().item()
+                    / call_arg(c, 3, 'avg_factor') for c in calls)  # one call per level
+        calls.clear()
+        return weight * value
+    return floor
 
 
 @pytest.mark.slow
