@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from ..layers.base_module import BaseModule
 from ..layers.conv import build_conv_layer
+from ..layers.conv_norm import conv_norm
 from ..layers.norm import build_norm_layer
 from ._block_utils import check_no_dcn, maybe_checkpoint
 
@@ -62,10 +63,11 @@ class BasicBlock(BaseModule):
         return getattr(self, self.norm2_name)
 
     def _inner_forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.norm1(self.conv1(x)))
-        out = self.norm2(self.conv2(out))
+        out = self.relu(conv_norm(x, self.conv1, self.norm1))
+        out = conv_norm(out, self.conv2, self.norm2)
         identity = x if self.downsample is None else self.downsample(x)
-        return out + identity
+        out += identity  # in place, as torchvision: no new (B, planes, H, W) buffer
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(maybe_checkpoint(self._inner_forward, x, self.with_cp))

@@ -9,6 +9,7 @@ import torch.nn as nn
 
 from ..layers.base_module import BaseModule
 from ..layers.conv import build_conv_layer
+from ..layers.conv_norm import conv_norm
 from ..layers.norm import build_norm_layer
 from ._block_utils import build_block_plugins, check_no_dcn, maybe_checkpoint, run_plugins
 
@@ -95,14 +96,17 @@ class Bottleneck(BaseModule):
 
     def _inner_forward(self, x: torch.Tensor) -> torch.Tensor:
         names = self._plugin_names
-        out = self.relu(self.norm1(self.conv1(x)))
+        out = self.relu(conv_norm(x, self.conv1, self.norm1))
         out = run_plugins(self, out, names['after_conv1'])
-        out = self.relu(self.norm2(self.conv2(out)))
+        out = self.relu(conv_norm(out, self.conv2, self.norm2))
         out = run_plugins(self, out, names['after_conv2'])
-        out = self.norm3(self.conv3(out))
-        out = run_plugins(self, out, names['after_conv3'])
+        out = conv_norm(out, self.conv3, self.norm3)
         identity = x if self.downsample is None else self.downsample(x)
-        return out + identity
+        if not names['after_conv3']:
+            out += identity  # in place, as torchvision: no new (B, 4 * planes, H, W) buffer
+            return out
+        # a plugin's output may be saved for its backward: do not overwrite it
+        return run_plugins(self, out, names['after_conv3']) + identity
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(maybe_checkpoint(self._inner_forward, x, self.with_cp))

@@ -14,6 +14,7 @@ from ...registry import BACKBONES
 from ...utils.suggest import did_you_mean
 from ..layers.base_module import BaseModule
 from ..layers.conv import build_conv_layer
+from ..layers.conv_norm import ConvNormSequential, conv_norm
 from ..layers.norm import build_norm_layer
 from ..layers.res_layer import ResLayer
 from ._block_utils import check_no_dcn
@@ -198,7 +199,7 @@ class ResNet(BaseModule):
         conv_cfg, norm_cfg = self.conv_cfg, self.norm_cfg
         if self.deep_stem:
             half = stem_channels // 2
-            self.stem = nn.Sequential(
+            self.stem = ConvNormSequential(
                 build_conv_layer(conv_cfg, in_channels, half, 3, stride=2, padding=1, bias=False),
                 build_norm_layer(norm_cfg, half)[1], nn.ReLU(inplace=True),
                 build_conv_layer(conv_cfg, half, half, 3, stride=1, padding=1, bias=False),
@@ -229,7 +230,7 @@ class ResNet(BaseModule):
         if self.deep_stem:
             x = self.stem(x)
         else:
-            x = self.relu(self.norm1(self.conv1(x)))
+            x = self.relu(conv_norm(x, self.conv1, self.norm1))
         x = self.maxpool(x)
         outs = []
         for i, layer_name in enumerate(self.res_layers):

@@ -11,7 +11,7 @@ from torch import Tensor
 from ...ops import batched_nms
 from ..layers import BaseModule, constant_init
 from . import dense_test
-from .dense_utils import filter_scores_and_topk, select_single_mlvl
+from .dense_utils import filter_chw_scores_and_topk, filter_scores_and_topk, select_single_mlvl
 from .input_checks import check_gt_bboxes, check_img_metas
 
 
@@ -172,14 +172,16 @@ class BaseDenseHead(BaseModule, metaclass=ABCMeta):
                 raise ValueError(f'{where}: cls_score {tuple(cls_score.shape)} and bbox_pred '
                                  f'{tuple(bbox_pred.shape)} differ in spatial size')
             bbox_pred = bbox_pred.permute(1, 2, 0).reshape(-1, 4)
-            cls_score = cls_score.permute(1, 2, 0).reshape(-1, self.cls_out_channels)
+            per_prior = dict(bbox_pred=bbox_pred, priors=priors)
             if self.use_sigmoid_cls:
-                scores = cls_score.sigmoid()
+                # filtered in the conv's (A * C, H, W) layout: no copy of the whole map
+                scores, labels, keep_idxs, filtered = filter_chw_scores_and_topk(
+                    cls_score.sigmoid(), self.cls_out_channels, score_thr, nms_pre, per_prior)
             else:
                 # foreground classes are [0, C), the background is the last column
-                scores = cls_score.softmax(-1)[:, :-1]
-            scores, labels, keep_idxs, filtered = filter_scores_and_topk(
-                scores, score_thr, nms_pre, dict(bbox_pred=bbox_pred, priors=priors))
+                cls_score = cls_score.permute(1, 2, 0).reshape(-1, self.cls_out_channels)
+                scores, labels, keep_idxs, filtered = filter_scores_and_topk(
+                    cls_score.softmax(-1)[:, :-1], score_thr, nms_pre, per_prior)
             bboxes = self.bbox_coder.decode(filtered['priors'], filtered['bbox_pred'],
                                             max_shape=img_shape)
             mlvl_bboxes.append(bboxes)

@@ -110,15 +110,79 @@ def filter_scores_and_topk(scores: Tensor, score_thr: float, topk: int,
         ``keep_idxs`` (K,) prior index, and ``results`` filtered by ``keep_idxs``
         (same container type, or None).
     """
-    valid_mask = scores > score_thr
-    scores = scores[valid_mask]
-    valid_idxs = torch.nonzero(valid_mask)
-    num_topk = valid_idxs.size(0) if topk <= 0 else min(int(topk), valid_idxs.size(0))
-    # a stable order keeps equal scores in prior order, so results are reproducible
-    scores, idxs = stable_topk(scores, num_topk)
-    topk_idxs = valid_idxs[idxs]
-    keep_idxs, labels = topk_idxs.unbind(dim=1)
+    num_classes = scores.size(1) if scores.dim() == 2 else 1
+    flat_idxs, scores = _topk_above(scores.reshape(-1), score_thr, topk)
+    keep_idxs, labels = flat_idxs // num_classes, flat_idxs % num_classes
+    return scores, labels, keep_idxs, _filter_results(results, keep_idxs)
 
+
+def filter_chw_scores_and_topk(scores: Tensor, num_classes: int, score_thr: float, topk: int,
+                               results: Optional[Union[dict, list, Tensor]] = None) -> tuple:
+    """:func:`filter_scores_and_topk` of a head's score map as it comes out of the conv.
+
+    ``scores`` is (A * C, H, W); the result equals
+    ``filter_scores_and_topk(scores.permute(1, 2, 0).reshape(-1, C), ...)`` (prior
+    index ``(h * W + w) * A + a``, the same values, labels and tie order) without
+    the transposing copy of the whole map: candidates are found in the map's own
+    layout, then ordered by their transposed index before the stable sort.
+
+    Args:
+        scores (Tensor): (A * C, H, W) scores of A priors per location and C classes.
+        num_classes (int): C.
+        score_thr, topk, results: as :func:`filter_scores_and_topk` (``results``
+            per prior, (H * W * A, ...)).
+
+    Returns:
+        tuple: as :func:`filter_scores_and_topk`.
+    """
+    ac, h, w = scores.shape
+    if ac % num_classes:
+        raise ValueError(f'filter_chw_scores_and_topk: {ac} channels are not a multiple of '
+                         f'num_classes={num_classes}')
+    chw_idxs, values = _topk_above(scores.reshape(-1), score_thr, topk, ordered=False)
+    # (a * C + c) * H * W + y * W + x  ->  ((y * W + x) * A + a) * C + c
+    hw = h * w
+    hwc_idxs = (chw_idxs % hw) * ac + chw_idxs // hw
+    hwc_idxs, order = hwc_idxs.sort()
+    values, by_score = values[order].sort(descending=True, stable=True)
+    flat_idxs = hwc_idxs[by_score][:topk] if topk > 0 else hwc_idxs[by_score]
+    values = values[:topk] if topk > 0 else values
+    keep_idxs, labels = flat_idxs // num_classes, flat_idxs % num_classes
+    return values, labels, keep_idxs, _filter_results(results, keep_idxs)
+
+
+def _topk_above(flat: Tensor, score_thr: float, topk: int,
+                ordered: bool = True) -> tuple[Tensor, Tensor]:
+    """Indices and values of the ``topk`` largest of ``flat`` (N,) that are above
+    ``score_thr`` (all of them when ``topk <= 0``).
+
+    With ``ordered`` they are the first ``topk`` of a stable descending sort of the
+    scores above the threshold (ties in index order). Without it they are a
+    superset in index order: the top ``topk`` plus any ties of the k-th value.
+
+    ``topk`` finds the k-th value first, so only the few candidates at or above it
+    are gathered and sorted; a mask-select and ``nonzero`` over every score above
+    the threshold (most of a 10^7-score level of an untrained head) would cost
+    several times more.
+    """
+    above = flat > score_thr
+    if 0 < topk < flat.numel():
+        kth = flat.topk(topk, sorted=False).values.min()
+        # kth <= score_thr: fewer than topk scores are above it, all are kept. NaN
+        # (a diverged model) compares false everywhere: take the plain mask path.
+        if kth > score_thr:
+            above = flat >= kth
+    idxs = torch.nonzero(above).squeeze(1)
+    values = flat[idxs]
+    if not ordered:
+        return idxs, values
+    values, order = values.sort(descending=True, stable=True)
+    if topk > 0:
+        values, order = values[:topk], order[:topk]
+    return idxs[order], values
+
+
+def _filter_results(results: Optional[Union[dict, list, Tensor]], keep_idxs: Tensor) -> Any:
     filtered: Any = None
     if results is not None:
         if isinstance(results, dict):
@@ -130,4 +194,4 @@ def filter_scores_and_topk(scores: Tensor, score_thr: float, topk: int,
         else:
             raise TypeError(f'filter_scores_and_topk: results must be a dict, list or Tensor, '
                             f'but got {type(results).__name__}')
-    return scores, labels, keep_idxs, filtered
+    return filtered

@@ -7,6 +7,7 @@ import torch.nn as nn
 
 from .base_module import Sequential
 from .conv import build_conv_layer
+from .conv_norm import ConvNormSequential
 from .norm import build_norm_layer
 
 
@@ -53,7 +54,7 @@ class ResLayer(Sequential):
             parts += [build_conv_layer(conv_cfg, inplanes, out_planes, kernel_size=1,
                                        stride=conv_stride, bias=False),
                       build_norm_layer(norm_cfg, out_planes)[1]]
-            downsample = nn.Sequential(*parts)
+            downsample = ConvNormSequential(*parts)
 
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, **kwargs)
         layers = []
