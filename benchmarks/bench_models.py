@@ -30,7 +30,12 @@ RetinaNet/FCOS and 81 = 80 + background for Faster/Mask R-CNN):
   fills its 1000 pre-NMS candidates); the R-CNN box classifier gets weights
   N(0, 0.01), bias 0 and +3 for the first 10 foreground classes (scores about
   0.1 for those classes on every RoI: 10000 candidates for the final NMS,
-  100 detections, and 100 masks for Mask R-CNN).
+  100 detections, and 100 masks for Mask R-CNN). The RPN objectness conv gets
+  N(0, 1) weights: with the init's N(0, 0.01) most of a level's scores round to
+  the same float near 0.5, and how each library breaks those ties decides how
+  many proposals survive NMS (torchvision kept 424 of 1000, detkit 1000), so
+  the two sides would not do the same work; with distinct scores both keep the
+  full 1000 proposals, as a trained model does.
 
 Inference (bs 1, ``torch.inference_mode()``, eval mode) from an 800x1333 image:
 - detkit: ``simple_test(img, img_metas, rescale=True)`` on the normalised image
@@ -130,6 +135,7 @@ def build_detkit(name: str) -> nn.Module:
             model.bbox_head.conv_centerness.bias.zero_()
         else:
             model.rpn_head.rpn_cls.bias.zero_()
+            model.rpn_head.rpn_cls.weight.normal_(0, 1)  # distinct objectness scores
             fc_cls = model.roi_head.bbox_head.fc_cls
             fc_cls.weight.normal_(0, 0.01)
             fc_cls.bias.zero_()
@@ -177,6 +183,7 @@ def build_torchvision(name: str) -> nn.Module:
             model.head.regression_head.bbox_ctrness.bias.zero_()
         if name in TWO_STAGE:
             model.rpn.head.cls_logits.bias.zero_()
+            model.rpn.head.cls_logits.weight.normal_(0, 1)  # distinct objectness scores
             cls_score = model.roi_heads.box_predictor.cls_score
             cls_score.weight.normal_(0, 0.01)
             cls_score.bias.zero_()

@@ -188,3 +188,31 @@ def set_img_shape(results: dict, img: np.ndarray) -> None:
     results['img_shape'] = img.shape
     if 'pad_shape' in results:
         results['pad_shape'] = img.shape
+
+
+class EnhanceTransform:
+    """The shared body of Brightness/Color/ContrastTransform: with probability
+    ``prob``, ``adjust(img, factor)`` on every image in ``img_fields`` (dtype kept),
+    ``factor = enhance_level_to_value(level)``. Subclasses set ``adjust``.
+    """
+
+    adjust: Any  # staticmethod (img, factor) -> img
+
+    def __init__(self, level: float, prob: float = 0.5):
+        check_level(level, type(self).__name__)
+        check_prob(prob, type(self).__name__)
+        self.level = level
+        self.prob = prob
+        self.factor = enhance_level_to_value(level)
+
+    def __call__(self, results: dict) -> dict:
+        if np.random.rand() > self.prob:
+            return results
+        require(results, 'img', type(self).__name__)
+        for key in results.get('img_fields', ['img']):
+            img = results[key]
+            results[key] = self.adjust(img, self.factor).astype(img.dtype)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(level={self.level}, prob={self.prob})'
