@@ -29,10 +29,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--config', default=CONFIG, help='detector config (default: %(default)s)')
     p.add_argument('--work-dir', default='work_dirs/quickstart')
     p.add_argument('--data-root', default='data/synthetic_quickstart')
-    p.add_argument('--num-train', type=int, default=240, help='synthetic train images')
+    p.add_argument('--num-train', type=int, default=1600, help='synthetic train images')
     p.add_argument('--num-val', type=int, default=48, help='synthetic val images')
-    p.add_argument('--img-size', type=int, default=128, help='synthetic image size (px)')
-    p.add_argument('--epochs', type=int, default=None, help='default: the config (8)')
+    p.add_argument('--img-size', type=int, default=192,
+                   help='longer side of the synthetic images (px); the config resizes to 192')
+    p.add_argument('--epochs', type=int, default=None, help='default: the config (24)')
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--num-vis', type=int, default=8, help='val images to draw')
@@ -40,13 +41,39 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def make_data(root: str, num_train: int, num_val: int, img_size: int, seed: int) -> None:
+    """Make the synthetic set in ``root``, or reuse it if it was made with the same settings."""
     from detkit.datasets.synthetic import make_synthetic_dataset
-    ann = osp.join(root, 'annotations', 'instances_val2017.json')
-    if osp.isfile(ann):
-        print(f'[1/4] using the synthetic data in {root}')
-        return
+    settings = dict(num_train=num_train, num_val=num_val, img_size=img_size, seed=seed)
+    stamp = osp.join(root, 'quickstart_data.json')
+    if osp.isfile(stamp):
+        with open(stamp) as f:
+            made = json.load(f)
+        if made == settings:
+            print(f'[1/4] using the synthetic data in {root}')
+            return
+        print(f'[1/4] {root} was made with {made}; remaking it with {settings}')
     print(f'[1/4] making {num_train} + {num_val} synthetic images ({img_size} px) in {root}')
     make_synthetic_dataset(root, num_train, num_val, seed=seed, img_size=img_size)
+    with open(stamp, 'w') as f:  # written last: an interrupted run leaves no stamp
+        json.dump(settings, f)
+
+
+def schedule_options(cfg, epochs: int) -> dict:
+    """``--cfg-options`` that run ``cfg`` for ``epochs`` epochs with the same schedule shape.
+
+    Evaluation every ``epochs // 4`` epochs and a checkpoint every ``epochs // 2`` (at
+    least 1); a ``step`` lr policy's steps scale with the run's length (a cosine
+    policy follows ``max_epochs`` by itself).
+    """
+    options = {'runner.max_epochs': epochs,
+               'evaluation.interval': max(1, epochs // 4),
+               'checkpoint_config.interval': max(1, epochs // 2)}
+    if cfg.lr_config.get('policy') == 'step':
+        step = cfg.lr_config.step
+        steps = step if isinstance(step, (list, tuple)) else [step]
+        scale = epochs / cfg.runner.max_epochs
+        options['lr_config.step'] = [max(1, round(s * scale)) for s in steps]
+    return options
 
 
 def plot_curves(log_json: str, iters_per_epoch: int, out_file: str) -> None:
@@ -98,11 +125,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     options = {f'data.{s}.{k}': root + v for s in ('train', 'val', 'test') for k, v in (
         ('ann_file', f'annotations/instances_{"train" if s == "train" else "val"}2017.json'),
         ('img_prefix', f'{"train" if s == "train" else "val"}2017/'))}
-    if args.epochs is not None:
-        options['runner.max_epochs'] = args.epochs
-        options['evaluation.interval'] = max(1, args.epochs // 4)
-        options['lr_config.step'] = [max(1, round(args.epochs * 7 / 8))]  # as the config's 7/8
     cfg.merge_from_dict(options)
+    if args.epochs is not None:
+        cfg.merge_from_dict(schedule_options(cfg, args.epochs))
     cfg.work_dir = args.work_dir
     cfg.gpu_ids = [0]
     cfg.device = args.device
@@ -134,6 +159,11 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                               shuffle=False)
     results = single_gpu_test(model, loader)
     metrics = val_set.evaluate(results, metric='bbox', logger=logger)
+    if 'bbox_mAP' not in metrics:
+        # pycocotools is given no box at all (every score < test_cfg.score_thr, e.g. after
+        # a very short --epochs): that is an mAP of 0, not a crash at the end of the run
+        print('no detection scored above test_cfg.score_thr: bbox mAP 0', flush=True)
+        metrics = dict(metrics, bbox_mAP=0.0, bbox_mAP_50=0.0)
 
     print(f'[4/4] drawing curves and predictions into {cfg.work_dir}', flush=True)
     curves = osp.join(cfg.work_dir, 'curves.png')
