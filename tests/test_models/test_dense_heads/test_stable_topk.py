@@ -46,3 +46,33 @@ def test_filter_scores_and_topk_matches_the_sort_based_selection():
     assert torch.equal(got_scores, ref_scores[:100])
     assert torch.equal(keep, valid[order[:100], 0])
     assert torch.equal(labels, valid[order[:100], 1])
+
+
+@pytest.mark.parametrize('kind', ['distinct', 'ties', 'constant', 'sorted', 'nan', 'nan_tail'])
+@pytest.mark.parametrize('k', [1, 13, 50])
+def test_long_inputs_take_the_block_maxima_path(kind, k):
+    """n >= 64 k goes through the block-maxima bound: same result as the full sort."""
+    g = torch.Generator().manual_seed(k)
+    n = 64 * k + 37  # a tail that is not a whole block
+    scores = torch.rand(n, generator=g)
+    if kind == 'ties':
+        scores = (scores * 6).floor() / 6
+    elif kind == 'constant':
+        scores = torch.full((n,), 0.5)
+    elif kind == 'sorted':  # every maximum in the last blocks and the tail
+        scores = torch.linspace(0, 1, n)
+    elif kind == 'nan':
+        scores[torch.randperm(n, generator=g)[:3 * k]] = float('nan')
+    elif kind == 'nan_tail':  # only in the last, partial block
+        scores[-1] = float('nan')
+    values, indices = stable_topk(scores, k)
+    ref_values, ref_indices = reference(scores, k)
+    assert torch.equal(indices, ref_indices)
+    assert torch.equal(values.isnan(), ref_values.isnan())
+    assert torch.equal(values[~values.isnan()], ref_values[~ref_values.isnan()])
+    # and the (N, C) filter with a threshold
+    got, labels, keep, _ = filter_scores_and_topk(scores.view(-1, 1), 0.3, k)
+    valid = scores > 0.3
+    ref_scores, order = scores[valid].sort(descending=True, stable=True)
+    assert torch.equal(got, ref_scores[:k])
+    assert torch.equal(keep, torch.nonzero(valid).squeeze(1)[order[:k]])
