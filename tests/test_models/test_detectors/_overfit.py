@@ -132,8 +132,8 @@ def bbox_map(model: torch.nn.Module, data: dict) -> float:
 
 def overfit(config_path: str, iters: int, lr: float, size: int = 128, seed: int = 0,
             loss_floor: Optional[Callable[[torch.nn.Module], Callable[[], float]]] = None,
-            before_step: Optional[Callable[[torch.nn.Module, int], None]] = None
-            ) -> tuple[list[float], float]:
+            before_step: Optional[Callable[[torch.nn.Module, int], None]] = None,
+            cfg_options: Optional[dict] = None) -> tuple[list[float], float]:
     """Train ``configs/...`` (relative to the repository) on the 8 scenes; score them.
 
     Args:
@@ -148,12 +148,16 @@ def overfit(config_path: str, iters: int, lr: float, size: int = 128, seed: int 
             the entropy of soft targets). The returned losses are then the excess over
             it: what training can remove.
         before_step (callable, optional): see :func:`train_steps`.
+        cfg_options (dict, optional): ``{'model.key': value}`` overrides, as
+            ``--cfg-options`` (e.g. to switch off a training-time augmentation).
 
     Returns:
         tuple: the per-step total losses (or their excess over the floor), and the VOC
         mAP@0.5 on the same images after training.
     """
     cfg = Config.fromfile(osp.join(ROOT, config_path))
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     data = synthetic_batch(cfg, size)
     assert sum(len(b) for b in data['gt_bboxes']) >= 12  # 1-3 shapes per scene
     model = build_model(cfg, seed)
