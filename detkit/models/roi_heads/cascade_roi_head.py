@@ -8,14 +8,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ...ops import multiclass_nms
 from ...registry import HEADS
-from ...structures import bbox2result, bbox2roi, bbox_mapping
+from ...structures import bbox2result, bbox2roi
 from ..builder import build_head, build_roi_extractor
 from ..layers import ModuleList
 from ..task_modules import build_assigner, build_sampler
 from .base_roi_head import BaseRoIHead
-from .roi_test import merge_aug_bboxes, merge_aug_masks
+from .cascade_test import cascade_aug_test, scale_tensor
 
 
 def _per_stage(cfg: Union[dict, list, tuple], num_stages: int, arg: str) -> list:
@@ -27,15 +26,6 @@ def _per_stage(cfg: Union[dict, list, tuple], num_stages: int, arg: str) -> list
                              f'for all stages')
         return list(cfg)
     return [cfg] * num_stages
-
-
-def _scale_tensor(scale_factor: Any, ref: Tensor) -> Tensor:
-    """(4,) [w, h, w, h] scale of a test image as a tensor like ``ref``."""
-    if isinstance(scale_factor, Tensor):
-        return scale_factor.to(ref)
-    if isinstance(scale_factor, float):
-        scale_factor = [scale_factor] * 4
-    return ref.new_tensor(np.asarray(scale_factor, dtype=np.float32))
 
 
 @HEADS.register_module()
@@ -327,7 +317,7 @@ class CascadeRoIHead(BaseRoIHead):
         mask_classes = self.mask_head[-1].num_classes
         if all(det_bbox.shape[0] == 0 for det_bbox in det_bboxes):
             return [[[] for _ in range(mask_classes)] for _ in img_metas]
-        scale_factors = [_scale_tensor(meta['scale_factor'], det_bboxes[0])
+        scale_factors = [scale_tensor(meta['scale_factor'], det_bboxes[0])
                          for meta in img_metas]
         # the mask RoIs live in the test image; detections were rescaled to the original
         _bboxes = [det_bboxes[i][:, :4] * scale_factors[i] if rescale else det_bboxes[i][:, :4]
@@ -354,65 +344,6 @@ class CascadeRoIHead(BaseRoIHead):
     def aug_test(self, x: Sequence[Sequence[Tensor]], proposal_list: list[Tensor],
                  img_metas: Sequence[Sequence[dict]], rescale: bool = False,
                  **kwargs: Any) -> list:
-        """Results of one image over augmentations (x and img_metas per augmentation).
-
-        Each augmentation runs the cascade on the (original-image) proposals mapped into
-        it; boxes and scores are mapped back, averaged, then NMS. Without ``rescale`` the
-        boxes are scaled to the first augmentation (masks stay in the original image).
-        """
-        num_classes = self.bbox_head[-1].num_classes
-        ref = proposal_list[0]
-        if ref.shape[0] == 0:
-            bbox_result = bbox2result(ref.new_zeros(0, 5), ref.new_zeros((0, ), dtype=torch.long),
-                                      num_classes)
-            if self.with_mask:
-                return [(bbox_result, [[] for _ in range(self.mask_head[-1].num_classes)])]
-            return [bbox_result]
-        aug_bboxes, aug_scores = [], []
-        for feats, img_meta in zip(x, img_metas):
-            meta = img_meta[0]
-            proposals = bbox_mapping(ref[:, :4], meta['img_shape'], meta['scale_factor'],
-                                     meta['flip'], meta.get('flip_direction', 'horizontal'))
-            rois = bbox2roi([proposals])
-            rois_list, scores, bbox_preds = self._cascade_rois(feats, rois, [meta],
-                                                               (rois.size(0), ))
-            bboxes, scores = self.bbox_head[-1].get_bboxes(
-                rois_list[0], scores[0], bbox_preds[0], meta['img_shape'], meta['scale_factor'],
-                rescale=False, cfg=None)
-            aug_bboxes.append(bboxes)
-            aug_scores.append(scores)
-        merged_bboxes, merged_scores = merge_aug_bboxes(aug_bboxes, aug_scores, img_metas,
-                                                        self.test_cfg)
-        det_bboxes, det_labels = multiclass_nms(merged_bboxes, merged_scores,
-                                                self.test_cfg['score_thr'], self.test_cfg['nms'],
-                                                self.test_cfg['max_per_img'])
-        _det_bboxes = det_bboxes
-        if not rescale:
-            _det_bboxes = det_bboxes.clone()
-            _det_bboxes[:, :4] *= _scale_tensor(img_metas[0][0]['scale_factor'], det_bboxes)
-        bbox_result = bbox2result(_det_bboxes, det_labels, num_classes)
-        if not self.with_mask:
-            return [bbox_result]
-        return [(bbox_result, self._aug_test_mask(x, img_metas, det_bboxes, det_labels))]
-
-    def _aug_test_mask(self, x: Sequence[Sequence[Tensor]], img_metas: Sequence[Sequence[dict]],
-                       det_bboxes: Tensor, det_labels: Tensor) -> list:
-        """Per class masks of original-image detections, averaged over augmentations and
-        stages (flipped augmentations un-flipped first)."""
-        if det_bboxes.shape[0] == 0:
-            return [[] for _ in range(self.mask_head[-1].num_classes)]
-        aug_masks, aug_metas = [], []
-        for feats, img_meta in zip(x, img_metas):
-            meta = img_meta[0]
-            _bboxes = bbox_mapping(det_bboxes[:, :4], meta['img_shape'], meta['scale_factor'],
-                                   meta['flip'], meta.get('flip_direction', 'horizontal'))
-            mask_rois = bbox2roi([_bboxes])
-            for stage in range(self.num_stages):
-                mask_pred = self._mask_forward(stage, feats, mask_rois)['mask_pred']
-                aug_masks.append(mask_pred.sigmoid().cpu().numpy())
-                aug_metas.append(img_meta)
-        merged = merge_aug_masks(aug_masks, aug_metas, self.test_cfg)
-        return self.mask_head[-1].get_seg_masks(merged, det_bboxes, det_labels, self.test_cfg,
-                                                img_metas[0][0]['ori_shape'],
-                                                scale_factor=det_bboxes.new_ones(4),
-                                                rescale=False)
+        """Results of one image over augmentations (x and img_metas per augmentation);
+        see :func:`cascade_test.cascade_aug_test`."""
+        return cascade_aug_test(self, x, proposal_list, img_metas, rescale)
