@@ -99,14 +99,20 @@ def _varifocal_floor(model):
 @pytest.mark.slow
 def test_synthetic_config_overfits_eight_images():
     """configs/synthetic/vfnet_r18_fpn_synthetic.py memorises 8 synthetic scenes (128 px,
-    smaller than the config's 160 px; the model is the config's) in ITERS AdamW steps.
+    smaller than the config's 160 px; the model is the config's) in 150 AdamW steps at
+    lr 2e-3 (seeds 0 / 1: excess ratio 9.9 / 8.1, mAP 1.0 / 1.0; at 100 steps only
+    5.8 / 5.7 and 0.97 / 0.77). VFNet is the slowest here: its box losses and class
+    targets are weighted by the IoU of the current boxes, and a fresh head predicts
+    64 px boxes at stride 8, so shapes under ~16 px start near IoU 0 and are learnt
+    last (as in MMDetection); and its two deformable convs (torchvision's CPU kernel)
+    take a third of each step (~0.6 CPU-s at 1 thread, ~90 CPU-s in all).
 
     The Varifocal loss has a floor (its IoU targets are soft), so the loss compared is
     the total minus that floor, computed exactly in each step from the targets: the
     excess that training can remove; it must fall >= 5x, and mAP@0.5 reach 0.9.
     """
-    excess, mean_ap = overfit('configs/synthetic/vfnet_r18_fpn_synthetic.py', iters=ITERS,
-                              lr=LR, loss_floor=_varifocal_floor)
+    excess, mean_ap = overfit('configs/synthetic/vfnet_r18_fpn_synthetic.py', iters=150,
+                              lr=2e-3, loss_floor=_varifocal_floor)
     assert all(np.isfinite(excess))
     assert np.mean(excess[:3]) >= 5 * np.mean(excess[-10:]), (excess[:3], excess[-10:])
     assert mean_ap >= 0.9, mean_ap
