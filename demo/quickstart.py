@@ -8,6 +8,7 @@ Writes to ``work_dirs/quickstart/``: the training log (``<timestamp>.log`` and
 mAP) and ``vis/*.jpg`` (validation images with the predicted boxes). The
 data goes to ``data/synthetic_quickstart/`` (made once, reused by later runs). See docs/demo.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--data-root', default='data/synthetic_quickstart')
     p.add_argument('--num-train', type=int, default=1600, help='synthetic train images')
     p.add_argument('--num-val', type=int, default=48, help='synthetic val images')
-    p.add_argument('--img-size', type=int, default=192,
-                   help='longer side of the synthetic images (px); the config resizes to 192')
+    p.add_argument(
+        '--img-size',
+        type=int,
+        default=192,
+        help='longer side of the synthetic images (px); the config resizes to 192',
+    )
     p.add_argument('--epochs', type=int, default=None, help='default: the config (24)')
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     p.add_argument('--seed', type=int, default=0)
@@ -43,6 +48,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def make_data(root: str, num_train: int, num_val: int, img_size: int, seed: int) -> None:
     """Make the synthetic set in ``root``, or reuse it if it was made with the same settings."""
     from detkit.datasets.synthetic import make_synthetic_dataset
+
     settings = dict(num_train=num_train, num_val=num_val, img_size=img_size, seed=seed)
     stamp = osp.join(root, 'quickstart_data.json')
     if osp.isfile(stamp):
@@ -65,9 +71,11 @@ def schedule_options(cfg, epochs: int) -> dict:
     least 1); a ``step`` lr policy's steps scale with the run's length (a cosine
     policy follows ``max_epochs`` by itself).
     """
-    options = {'runner.max_epochs': epochs,
-               'evaluation.interval': max(1, epochs // 4),
-               'checkpoint_config.interval': max(1, epochs // 2)}
+    options = {
+        'runner.max_epochs': epochs,
+        'evaluation.interval': max(1, epochs // 4),
+        'checkpoint_config.interval': max(1, epochs // 2),
+    }
     if cfg.lr_config.get('policy') == 'step':
         step = cfg.lr_config.step
         steps = step if isinstance(step, (list, tuple)) else [step]
@@ -79,6 +87,7 @@ def schedule_options(cfg, epochs: int) -> dict:
 def plot_curves(log_json: str, iters_per_epoch: int, out_file: str) -> None:
     """Training loss per iteration and validation mAP per epoch, side by side (Agg)."""
     from detkit.visualization.palette import import_pyplot
+
     plt = import_pyplot()
     iters, losses, epochs, maps, maps50 = [], [], [], [], []
     with open(log_json) as f:
@@ -122,9 +131,14 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     make_data(args.data_root, args.num_train, args.num_val, args.img_size, args.seed)
     root = args.data_root.rstrip('/') + '/'
     cfg = Config.fromfile(args.config)
-    options = {f'data.{s}.{k}': root + v for s in ('train', 'val', 'test') for k, v in (
-        ('ann_file', f'annotations/instances_{"train" if s == "train" else "val"}2017.json'),
-        ('img_prefix', f'{"train" if s == "train" else "val"}2017/'))}
+    options = {
+        f'data.{s}.{k}': root + v
+        for s in ('train', 'val', 'test')
+        for k, v in (
+            ('ann_file', f'annotations/instances_{"train" if s == "train" else "val"}2017.json'),
+            ('img_prefix', f'{"train" if s == "train" else "val"}2017/'),
+        )
+    }
     cfg.merge_from_dict(options)
     if args.epochs is not None:
         cfg.merge_from_dict(schedule_options(cfg, args.epochs))
@@ -145,18 +159,28 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     # GroupSampler pads every aspect-ratio group to whole batches
     per_epoch = sum(-(-int(n) // cfg.data.samples_per_gpu) for n in np.bincount(dataset.flag))
     n_iters = cfg.runner.max_epochs * per_epoch
-    print(f'[2/4] training {type(model).__name__} on {len(dataset)} images for '
-          f'{cfg.runner.max_epochs} epochs ({n_iters} iterations, {torch.get_num_threads()} '
-          f'CPU threads); a log line every {cfg.log_config.interval} iterations', flush=True)
+    print(
+        f'[2/4] training {type(model).__name__} on {len(dataset)} images for '
+        f'{cfg.runner.max_epochs} epochs ({n_iters} iterations, {torch.get_num_threads()} '
+        f'CPU threads); a log line every {cfg.log_config.interval} iterations',
+        flush=True,
+    )
     t_train = time.time()
-    train_detector(model, dataset, cfg, validate=True, timestamp=timestamp,
-                   meta=dict(seed=args.seed, exp_name='quickstart'))
+    train_detector(
+        model,
+        dataset,
+        cfg,
+        validate=True,
+        timestamp=timestamp,
+        meta=dict(seed=args.seed, exp_name='quickstart'),
+    )
     t_train = time.time() - t_train
 
     print('[3/4] evaluating on the validation images (pycocotools)', flush=True)
     val_set = build_dataset(cfg.data.test, dict(test_mode=True))
-    loader = build_dataloader(val_set, samples_per_gpu=8, workers_per_gpu=0, dist=False,
-                              shuffle=False)
+    loader = build_dataloader(
+        val_set, samples_per_gpu=8, workers_per_gpu=0, dist=False, shuffle=False
+    )
     results = single_gpu_test(model, loader)
     metrics = val_set.evaluate(results, metric='bbox', logger=logger)
     if 'bbox_mAP' not in metrics:
@@ -173,17 +197,27 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     for i in range(min(args.num_vis, len(val_set))):
         info = val_set.data_infos[i]
         img = osp.join(val_set.img_prefix, info['filename'])
-        model.show_result(img, results[i], score_thr=0.3,
-                          out_file=osp.join(vis_dir, osp.basename(info['filename'])))
+        model.show_result(
+            img,
+            results[i],
+            score_thr=0.3,
+            out_file=osp.join(vis_dir, osp.basename(info['filename'])),
+        )
     total = time.time() - t_start
-    summary = dict(bbox_mAP=metrics['bbox_mAP'], bbox_mAP_50=metrics['bbox_mAP_50'],
-                   train_seconds=round(t_train, 1), total_seconds=round(total, 1))
+    summary = dict(
+        bbox_mAP=metrics['bbox_mAP'],
+        bbox_mAP_50=metrics['bbox_mAP_50'],
+        train_seconds=round(t_train, 1),
+        total_seconds=round(total, 1),
+    )
     with open(osp.join(cfg.work_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
-    print(f'\nquickstart done in {total / 60:.1f} min (training {t_train / 60:.1f} min): '
-          f'bbox mAP {metrics["bbox_mAP"]:.3f}, mAP@0.5 {metrics["bbox_mAP_50"]:.3f}\n'
-          f'  curves: {curves}\n  predictions: {vis_dir}/\n  log: '
-          f'{osp.join(cfg.work_dir, timestamp + ".log")}')
+    print(
+        f'\nquickstart done in {total / 60:.1f} min (training {t_train / 60:.1f} min): '
+        f'bbox mAP {metrics["bbox_mAP"]:.3f}, mAP@0.5 {metrics["bbox_mAP_50"]:.3f}\n'
+        f'  curves: {curves}\n  predictions: {vis_dir}/\n  log: '
+        f'{osp.join(cfg.work_dir, timestamp + ".log")}'
+    )
     return summary
 
 
