@@ -14,7 +14,7 @@ gradient clipping) is the config's.
 """
 import os.path as osp
 import random
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -166,10 +166,7 @@ def overfit(config_path: str, iters: int, lr: float, size: int = 128, seed: int 
     grad_clip = (cfg.get('optimizer_config') or {}).get('grad_clip')
     losses = train_steps(model, optimizer, data, iters, grad_clip, before_step=before_step,
                          floor=floor)
+    # a floor above the loss would be a wrong floor, not a better model
+    assert floor is None or min(losses) > 0, (config_path, min(losses))
     return losses, bbox_map(model, data)
 
-
-def loss_ratio(losses: Sequence[float]) -> float:
-    """Mean of the first 3 steps over the mean of the last 10: one noisy step can
-    neither pass nor fail the >= 5x check."""
-    return float(np.mean(losses[:3]) / np.mean(losses[-10:]))

@@ -106,9 +106,10 @@ def _centerness_floor(model):
 @pytest.mark.slow
 def test_synthetic_config_overfits_eight_images():
     """configs/synthetic/atss_r18_fpn_synthetic.py memorises 8 synthetic scenes (128 px,
-    smaller than the config's 160 px; the model is the config's) in 100 AdamW steps.
+    smaller than the config's 160 px; the model is the config's) in 100 AdamW steps at
+    lr 1e-3 (seeds 0 / 1: excess ratio 22 / 25, mAP 1.0 / 1.0; mAP 1.0 by step 50).
 
-    The centerness BCE has a floor (the entropy of its soft targets, ~0.6 here, most of
+    The centerness BCE has a floor (the entropy of its soft targets, 0.615 here, most of
     the final loss), so the loss compared is the total minus that exact constant: the
     excess that training can remove; it must fall >= 5x, and mAP@0.5 reach 0.9.
     """

@@ -90,8 +90,8 @@ def test_synthetic_config_builds_and_trains_a_step():
 
 def _dfl_floor(model):
     """The least value of the total loss in a step: DFL is a cross-entropy to the two
-    integers around each continuous side target t (weights ceil-ish 1 - frac(t) and
-    frac(t)), so it cannot fall below the entropy H(frac(t)); QFL (|y - s|^beta * BCE)
+    integers around each continuous side target t (weights 1 - frac(t) and frac(t)), so
+    it cannot fall below the entropy H(frac(t)); QFL (|y - s|^beta * BCE)
     and GIoU can reach 0. GFLHead weighs each positive's four sides by its detached
     best class score w, passes ``avg_factor=4`` per level and then divides every level
     by the sum of w over all levels (at least 1): the floor follows the same steps, in
@@ -104,7 +104,8 @@ def _dfl_floor(model):
         for call in calls:  # one per level
             t = call_arg(call, 1, 'target').detach().double()
             w = call_arg(call, 2, 'weight').detach().double()
-            num += (w * binary_entropy(t - t.floor())).sum().item() / call_arg(call, 3, 'avg_factor')
+            entropy = binary_entropy(t - t.floor())
+            num += (w * entropy).sum().item() / call_arg(call, 3, 'avg_factor')
             den += w.sum().item() / 4  # the four sides of a positive share its weight
         calls.clear()
         return loss_dfl.loss_weight * num / max(den, 1.0)
