@@ -6,7 +6,9 @@ evaluate it with pycocotools, and draw the results.
 Writes to ``work_dirs/quickstart/``: the training log (``<timestamp>.log`` and
 ``.log.json``), checkpoints, ``curves.png`` (training loss and validation
 mAP) and ``vis/*.jpg`` (validation images with the predicted boxes). The
-data goes to ``data/synthetic_quickstart/`` (made once, reused by later runs). See docs/demo.md.
+data goes to ``data/synthetic_quickstart/`` (made once, reused by later runs with the
+same --num-train/--num-val/--img-size/--seed). The defaults reached bbox mAP@0.5 0.66
+on the held-out images in about 8 min of 2 idle cores; docs/demo.md has the measurements.
 """
 
 from __future__ import annotations
