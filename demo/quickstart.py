@@ -54,16 +54,26 @@ def make_data(root: str, num_train: int, num_val: int, img_size: int, seed: int)
     settings = dict(num_train=num_train, num_val=num_val, img_size=img_size, seed=seed)
     stamp = osp.join(root, 'quickstart_data.json')
     if osp.isfile(stamp):
-        with open(stamp) as f:
-            made = json.load(f)
+        try:
+            with open(stamp) as f:
+                made = json.load(f)
+        except (OSError, ValueError) as e:  # unreadable: treat as made with other settings
+            made = f'unreadable {stamp} ({e})'
         if made == settings:
             print(f'[1/4] using the synthetic data in {root}')
             return
         print(f'[1/4] {root} was made with {made}; remaking it with {settings}')
     print(f'[1/4] making {num_train} + {num_val} synthetic images ({img_size} px) in {root}')
     make_synthetic_dataset(root, num_train, num_val, seed=seed, img_size=img_size)
-    with open(stamp, 'w') as f:  # written last: an interrupted run leaves no stamp
-        json.dump(settings, f)
+    # written last, atomically: an interrupted run leaves no stamp, never half of one
+    _write_json(stamp, settings)
+
+
+def _write_json(path: str, obj: dict) -> None:
+    """``obj`` as JSON at ``path``, written to a temporary file then renamed."""
+    from detkit.engine import atomic_write
+
+    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2).encode()))
 
 
 def schedule_options(cfg, epochs: int) -> dict:
@@ -212,8 +222,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         train_seconds=round(t_train, 1),
         total_seconds=round(total, 1),
     )
-    with open(osp.join(cfg.work_dir, 'summary.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
+    _write_json(osp.join(cfg.work_dir, 'summary.json'), summary)
     print(
         f'\nquickstart done in {total / 60:.1f} min (training {t_train / 60:.1f} min): '
         f'bbox mAP {metrics["bbox_mAP"]:.3f}, mAP@0.5 {metrics["bbox_mAP_50"]:.3f}\n'
