@@ -8,7 +8,7 @@ Writes to ``work_dirs/quickstart/``: the training log (``<timestamp>.log`` and
 mAP) and ``vis/*.jpg`` (validation images with the predicted boxes). The
 data goes to ``data/synthetic_quickstart/`` (made once, reused by later runs with the
 same --num-train/--num-val/--img-size/--seed). The defaults reached bbox mAP@0.5 0.66
-on the held-out images in about 8 min of 2 idle cores; docs/demo.md has the measurements.
+on the held-out images in 10.1 min on 2 idle cores; docs/demo.md has the measurements.
 """
 
 from __future__ import annotations
