@@ -1,4 +1,5 @@
-"""Checks shared by the single-stage detector tests (ATSS, GFL, VFNet, TOOD).
+"""Checks shared by the single-stage detector tests (ATSS, GFL, VFNet, TOOD; the batch
+also FCOS, SSD, YOLOv3, YOLOX).
 
 ``batch_of_two`` is a padded batch of two images of different sizes, the second
 without boxes; ``check_training`` and ``check_testing`` are the train-step and
@@ -10,8 +11,12 @@ import numpy as np
 import torch
 
 
-def batch_of_two():
-    """Two images of different sizes padded into one tensor; the second has no boxes."""
+def batch_of_two(small_box=(4., 6., 30., 40.)):
+    """Two images of different sizes padded into one tensor; the second has no boxes.
+
+    ``small_box`` is the first image's smallest box (x1, y1, x2, y2): SSD and the YOLOs
+    take a larger one (4, 6, 40, 50), which their coarser priors can match.
+    """
     g = torch.Generator().manual_seed(0)
     img = torch.randn(2, 3, 96, 128, generator=g)
     img[1, :, 80:, :] = 0
@@ -23,7 +28,7 @@ def batch_of_two():
                   scale_factor=np.array([1., 1., 1., 1.], dtype=np.float32), flip=False,
                   flip_direction=None)]
     # a box per level: small (P3), medium (P4), large (P5)
-    gt_bboxes = [torch.tensor([[4., 6., 30., 40.], [40., 10., 100., 60.], [2., 2., 126., 94.]]),
+    gt_bboxes = [torch.tensor([list(small_box), [40., 10., 100., 60.], [2., 2., 126., 94.]]),
                  torch.zeros(0, 4)]
     gt_labels = [torch.tensor([0, 2, 1]), torch.zeros(0, dtype=torch.long)]
     return img, metas, gt_bboxes, gt_labels

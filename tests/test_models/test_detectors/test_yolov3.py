@@ -4,6 +4,7 @@ import pathlib
 import numpy as np
 import pytest
 import torch
+from _dense_checks import batch_of_two as _shared_batch_of_two  # beside this file
 from _overfit import binary_entropy, call_arg, overfit, record_calls  # beside this file
 
 from detkit.config import Config
@@ -50,21 +51,8 @@ def small_yolov3():
 
 
 def batch_of_two():
-    """Two images of different sizes padded into one tensor; the second has no boxes."""
-    g = torch.Generator().manual_seed(0)
-    img = torch.randn(2, 3, 96, 128, generator=g)
-    img[1, :, 80:, :] = 0
-    img[1, :, :, 100:] = 0
-    metas = [dict(img_shape=(96, 128, 3), ori_shape=(48, 64, 3), pad_shape=(96, 128, 3),
-                  scale_factor=np.array([2., 2., 2., 2.], dtype=np.float32), flip=False,
-                  flip_direction=None),
-             dict(img_shape=(80, 100, 3), ori_shape=(80, 100, 3), pad_shape=(96, 128, 3),
-                  scale_factor=np.array([1., 1., 1., 1.], dtype=np.float32), flip=False,
-                  flip_direction=None)]
-    gt_bboxes = [torch.tensor([[4., 6., 40., 50.], [40., 10., 100., 60.], [2., 2., 126., 94.]]),
-                 torch.zeros(0, 4)]
-    gt_labels = [torch.tensor([0, 2, 1]), torch.zeros(0, dtype=torch.long)]
-    return img, metas, gt_bboxes, gt_labels
+    """The shared batch with a small box SSD/YOLO priors can match."""
+    return _shared_batch_of_two((4., 6., 40., 50.))
 
 
 def _compose_all_pipelines(cfg):
